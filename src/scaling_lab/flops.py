@@ -1,0 +1,208 @@
+"""Parameter and FLOP accounting for a GPT-style decoder.
+
+Parameter convention (nanoGPT layout, pre-LayerNorm blocks):
+
+    token embedding   vocab * d
+    position emb.     n_ctx * d                  (learned_pos; 0 otherwise)
+    per layer         ln1 (d weight + d bias), attn qkv d*3d (+3d), attn proj d*d (+d),
+                      ln2, mlp fc d*d_ff (+d_ff), mlp proj d_ff*d (+d)
+    final ln          d (+d)
+    head              0 if tied to the token embedding, vocab*d (no bias) if untied
+
+``bias=False`` drops every bias, the LayerNorms' included.
+
+*embedding* = token + position embeddings (+ the untied head);
+*non_embedding* = total - embedding. The non-embedding count is Kaplan et al.'s N (it
+excludes the position embeddings too, and includes LayerNorms and biases, which
+Kaplan's approximation 12 n_layer d^2 drops). Hoffmann et al.'s N is the *total*.
+
+FLOPs are per token, counting a multiply-add as 2 FLOPs; training = 3 x forward
+(backward = 2 x forward). Methods:
+
+- ``"6N"``:     6 * non-embedding parameters (forward 2N)
+- ``"kaplan"``: forward 2N + 2 n_layer n_ctx d_attn (kaplan2020 Table 1), N non-embedding
+- ``"full"``:   hoffmann2022 Appendix F: embeddings, QKV, QK^T logits, softmax,
+                softmax @ V, attention output, dense block and final logits
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from . import published as pub
+from .published import PF_DAY
+
+__all__ = [
+    "GPTShape", "ParamCounts", "param_counts", "forward_flops", "flops_per_token",
+    "training_flops", "gpu_hours", "gpt2_small_shape", "chinchilla_shape", "gopher_shape",
+    "shape_from_record", "total_params_pearce2024", "METHODS", "PF_DAY",
+]
+
+METHODS = ("6N", "kaplan", "full")
+
+
+@dataclass(frozen=True)
+class GPTShape:
+    """Shape of a GPT decoder. ``d_ff`` defaults to 4 * d_model; d_attn = d_model."""
+
+    n_layer: int
+    d_model: int
+    n_head: int
+    vocab_size: int
+    n_ctx: int
+    d_ff: int | None = None
+    tied_embeddings: bool = True
+    bias: bool = True
+    learned_pos: bool = True
+
+    def __post_init__(self):
+        if self.d_ff is None:
+            object.__setattr__(self, "d_ff", 4 * self.d_model)
+        for name in ("n_layer", "d_model", "n_head", "vocab_size", "n_ctx", "d_ff"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+                raise ValueError(f"{name} must be a positive integer; got {v!r}")
+        if self.d_model % self.n_head:
+            raise ValueError(f"d_model ({self.d_model}) must be divisible by n_head "
+                             f"({self.n_head}); choose n_head among the divisors of d_model")
+        for name in ("tied_embeddings", "bias", "learned_pos"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False; got {getattr(self, name)!r}")
+
+    @property
+    def d_head(self) -> int:
+        return self.d_model // self.n_head
+
+    @property
+    def d_attn(self) -> int:
+        """Kaplan's d_attn: total width of the attention heads (= d_model here)."""
+        return self.d_model
+
+
+@dataclass(frozen=True)
+class ParamCounts:
+    """Parameter counts. embedding: token + position (+ untied head); non_embedding:
+    total - embedding (Kaplan's N); total: everything (Hoffmann's N)."""
+
+    embedding: int
+    non_embedding: int
+    total: int
+
+
+def _check_shape(shape) -> GPTShape:
+    if not isinstance(shape, GPTShape):
+        raise ValueError(f"shape must be a GPTShape; got {type(shape).__name__}")
+    return shape
+
+
+def param_counts(shape: GPTShape) -> ParamCounts:
+    """Exact parameter counts for ``shape`` (see the module docstring for the layout)."""
+    s = _check_shape(shape)
+    d, f, b = s.d_model, s.d_ff, int(s.bias)
+    ln = d + b * d
+    layer = (ln                                  # ln1
+             + d * 3 * d + b * 3 * d             # attention qkv
+             + d * d + b * d                     # attention output projection
+             + ln                                # ln2
+             + d * f + b * f                     # mlp fc
+             + f * d + b * d)                    # mlp projection
+    non_embedding = s.n_layer * layer + ln       # + final LayerNorm
+    embedding = (s.vocab_size * d
+                 + (s.n_ctx * d if s.learned_pos else 0)
+                 + (0 if s.tied_embeddings else s.vocab_size * d))
+    return ParamCounts(embedding=embedding, non_embedding=non_embedding,
+                       total=embedding + non_embedding)
+
+
+def forward_flops(shape: GPTShape, method: str = "6N") -> float:
+    """Forward-pass FLOPs per token (see the module docstring for the methods)."""
+    s = _check_shape(shape)
+    N = param_counts(s).non_embedding
+    if method == "6N":
+        return 2.0 * N
+    if method == "kaplan":
+        return 2.0 * N + 2.0 * s.n_layer * s.n_ctx * s.d_attn
+    if method == "full":
+        # hoffmann2022 Appendix F, per sequence of n_ctx tokens divided by n_ctx.
+        d, V, L, H, T = s.d_model, s.vocab_size, s.n_layer, s.n_head, s.n_ctx
+        kh = s.d_head * H                                  # key_size * num_heads
+        embeddings = 2.0 * V * d
+        attention = (2.0 * 3 * d * kh                      # key, query, value projections
+                     + 2.0 * T * kh                        # K @ Q logits
+                     + 3.0 * H * T                         # softmax
+                     + 2.0 * T * kh                        # softmax @ V reductions
+                     + 2.0 * kh * d)                       # final linear
+        dense = 2.0 * (d * s.d_ff + d * s.d_ff)
+        logits = 2.0 * d * V
+        return embeddings + L * (attention + dense) + logits
+    raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+
+
+def flops_per_token(shape: GPTShape, method: str = "6N") -> float:
+    """Training FLOPs per token = 3 x forward (backward = 2 x forward)."""
+    return 3.0 * forward_flops(shape, method)
+
+
+def training_flops(shape: GPTShape, tokens: float, method: str = "6N") -> float:
+    """Training FLOPs for ``tokens`` training tokens."""
+    if not (isinstance(tokens, (int, float)) and math.isfinite(tokens) and tokens > 0):
+        raise ValueError(f"tokens must be a positive finite number; got {tokens!r}")
+    return flops_per_token(shape, method) * tokens
+
+
+def gpu_hours(flops: float, peak_flops_per_s: float, utilisation: float = 0.4) -> float:
+    """Wall-clock accelerator hours: flops / (peak_flops_per_s * utilisation) / 3600.
+
+    ``utilisation`` is the model-FLOPs utilisation in (0, 1]."""
+    for name, v in (("flops", flops), ("peak_flops_per_s", peak_flops_per_s)):
+        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+            raise ValueError(f"{name} must be a positive finite number; got {v!r}")
+    if not (isinstance(utilisation, (int, float)) and 0 < utilisation <= 1):
+        raise ValueError(f"utilisation must be in (0, 1], e.g. 0.4 for 40% MFU; got {utilisation!r}")
+    return flops / (peak_flops_per_s * utilisation) / 3600.0
+
+
+# ------------------------------------------------------------------ published shapes
+
+def shape_from_record(record: pub.ModelRecord, **overrides) -> GPTShape:
+    """A GPTShape from a published ModelRecord's shape fields (plus overrides)."""
+    kw = dict(n_layer=record.n_layer, d_model=record.d_model, n_head=record.n_head,
+              vocab_size=record.vocab_size, n_ctx=record.n_ctx)
+    kw.update(overrides)
+    missing = [k for k, v in kw.items() if v is None]
+    if missing:
+        raise ValueError(f"{record.name} has no published {', '.join(missing)}; "
+                         "pass them as keyword arguments")
+    return GPTShape(**kw)
+
+
+def gpt2_small_shape(bias: bool = True) -> GPTShape:
+    """GPT-2 small (radford2019): 12 layers, d 768, 12 heads, vocab 50257, ctx 1024, tied."""
+    return shape_from_record(pub.GPT2_SMALL, bias=bias)
+
+
+def chinchilla_shape(**overrides) -> GPTShape:
+    """Chinchilla 70B (hoffmann2022 Table 4): 80 layers, d 8192, 64 heads, vocab 32000,
+    ctx 2048. Defaults: relative positions (learned_pos=False), no biases, tied head;
+    the real model differs in details (RMSNorm, relative attention), so the count is an
+    approximation of the architecture, not the paper's 70B."""
+    kw = dict(learned_pos=False, bias=False, tied_embeddings=True)
+    kw.update(overrides)
+    return shape_from_record(pub.CHINCHILLA, **kw)
+
+
+def gopher_shape(**overrides) -> GPTShape:
+    """Gopher 280B (rae2021 Table 1): 80 layers, d 16384, 128 heads; defaults as chinchilla_shape."""
+    kw = dict(learned_pos=False, bias=False, tied_embeddings=True)
+    kw.update(overrides)
+    return shape_from_record(pub.GOPHER, **kw)
+
+
+def total_params_pearce2024(non_embedding: float) -> float:
+    """N_total ~ N_nonemb + 47491 N_nonemb^(1/3) (pearce2024)."""
+    if not (isinstance(non_embedding, (int, float)) and math.isfinite(non_embedding)
+            and non_embedding > 0):
+        raise ValueError(f"non_embedding must be a positive finite number; got {non_embedding!r}")
+    p = pub.PEARCE2024
+    return non_embedding + p.coefficient * non_embedding ** p.exponent

@@ -1,0 +1,399 @@
+"""The papers' constants, stated once, each with where it comes from.
+
+Every group carries a :class:`Source`: the bibtex key in ``book/references.bib`` and
+the table, equation or section of the paper the numbers are printed in. Values are
+typed exactly as printed (never re-rounded); where a paper prints logarithms we store
+the logarithms and derive the rest.
+
+Units: N in parameters, D in tokens, C in FLOPs unless a field says PF-days,
+loss L in nats per token. Kaplan et al. count *non-embedding* parameters and compute;
+Hoffmann et al. count *total* parameters. Each group's docstring says which.
+
+Other modules read from here; notebooks never retype a published number.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a number comes from: bibtex ``key`` and the place in the paper."""
+
+    key: str
+    where: str
+    note: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.key}, {self.where}" + (f" ({self.note})" if self.note else "")
+
+
+# --------------------------------------------------------------------------------------
+# Kaplan et al. 2020, "Scaling Laws for Neural Language Models"
+# --------------------------------------------------------------------------------------
+
+PF_DAY: float = 1e15 * 24 * 3600
+"""1 PF-day = 10^15 FLOP/s for one day = 8.64e19 FLOPs (kaplan2020, Section 1.3)."""
+
+PF_DAY_SOURCE = Source("kaplan2020", "Section 1.3 (notation)")
+
+
+@dataclass(frozen=True)
+class KaplanSingleFits:
+    """Kaplan's single-variable power laws L(X) = (X_c / X)^alpha_X.
+
+    N: non-embedding parameters. D: tokens. C, C_min: non-embedding training compute
+    in PF-days (C_min: at the compute-efficient frontier; C: naive, fixed batch).
+    B_*: critical batch size scale in tokens (B_crit(L) = B_* / L^(1/alpha_B)).
+    S_c: steps scale of L(N, S_min).
+    """
+
+    alpha_N: float
+    N_c: float
+    alpha_D: float
+    D_c: float
+    alpha_C_min: float
+    C_c_min: float
+    alpha_C: float
+    C_c: float
+    alpha_B: float
+    B_star: float
+    alpha_S: float
+    S_c: float
+    source: Source
+
+
+KAPLAN2020 = KaplanSingleFits(
+    alpha_N=0.076, N_c=8.8e13,
+    alpha_D=0.095, D_c=5.4e13,
+    alpha_C_min=0.050, C_c_min=3.1e8,
+    alpha_C=0.057, C_c=1.6e7,
+    alpha_B=0.21, B_star=2.1e8,
+    alpha_S=0.76, S_c=2.1e3,
+    source=Source("kaplan2020", "Table 5", "eqs. 1.1-1.4, 1.6"),
+)
+
+
+@dataclass(frozen=True)
+class KaplanJointFit:
+    """Kaplan eq. 1.5, L(N, D) = [(N_c/N)^(alpha_N/alpha_D) + D_c/D]^alpha_D.
+
+    N: non-embedding parameters, D: tokens. Its own constants, not Table 5's.
+    """
+
+    alpha_N: float
+    alpha_D: float
+    N_c: float
+    D_c: float
+    source: Source
+
+
+KAPLAN2020_ND = KaplanJointFit(
+    alpha_N=0.076, alpha_D=0.103, N_c=6.4e13, D_c=1.8e13,
+    source=Source("kaplan2020", "eq. 1.5, Table 2"),
+)
+
+
+@dataclass(frozen=True)
+class KaplanAllocationFit:
+    """Kaplan's compute-efficient allocation, X = X_e * C_min^p_X with C_min in PF-days.
+
+    N_opt: non-embedding parameters; B: batch size in tokens; S_min: steps;
+    D_opt: tokens.
+    """
+
+    N_e: float
+    p_N: float
+    B_e: float
+    p_B: float
+    S_e: float
+    p_S: float
+    D_e: float
+    p_D: float
+    source: Source
+
+
+KAPLAN2020_ALLOCATION = KaplanAllocationFit(
+    N_e=1.3e9, p_N=0.73,
+    B_e=2e6, p_B=0.24,
+    S_e=5.4e3, p_S=0.03,
+    D_e=2e10, p_D=0.27,
+    source=Source("kaplan2020", "Table 6", "C_min in PF-days"),
+)
+
+
+# --------------------------------------------------------------------------------------
+# Hoffmann et al. 2022, "Training Compute-Optimal Large Language Models" (Chinchilla)
+# --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StandardErrors:
+    """Standard errors of a Chinchilla-form fit (same units as the estimates)."""
+
+    E: float
+    A: float
+    B: float
+    alpha: float
+    beta: float
+
+
+@dataclass(frozen=True)
+class ChinchillaFit:
+    """L(N, D) = E + A / N^alpha + B / D^beta, N total parameters, D tokens, L nats/token."""
+
+    E: float
+    A: float
+    B: float
+    alpha: float
+    beta: float
+    source: Source
+    se: StandardErrors | None = None
+
+
+@dataclass(frozen=True)
+class ChinchillaLogFit:
+    """The same law with log-parameters, as some sources print it (natural logs)."""
+
+    log_E: float
+    log_A: float
+    log_B: float
+    alpha: float
+    beta: float
+    source: Source
+
+    def to_fit(self) -> ChinchillaFit:
+        return ChinchillaFit(E=math.exp(self.log_E), A=math.exp(self.log_A),
+                             B=math.exp(self.log_B), alpha=self.alpha, beta=self.beta,
+                             source=self.source)
+
+
+HOFFMANN2022_APPROACH3 = ChinchillaFit(
+    E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28,
+    source=Source("hoffmann2022", "Approach 3, Section 3.3", "rounded, as printed"),
+)
+
+HOFFMANN2022_APPROACH3_UNROUNDED_LOGS = ChinchillaLogFit(
+    log_E=0.5267228, log_A=6.0073404, log_B=6.0179186, alpha=0.33917084, beta=0.2849083,
+    source=Source("hoffmann2022", "Approach 3, unrounded",
+                  "from the arXiv TeX source, as reported by besiroglu2024"),
+)
+HOFFMANN2022_APPROACH3_UNROUNDED: ChinchillaFit = HOFFMANN2022_APPROACH3_UNROUNDED_LOGS.to_fit()
+
+
+@dataclass(frozen=True)
+class AllocationExponents:
+    """N_opt proportional to C^a and D_opt proportional to C^b."""
+
+    method: str
+    a: float
+    b: float
+    source: Source
+
+
+_T2 = Source("hoffmann2022", "Table 2",
+             "point estimates; the brackets printed there are 10th-90th percentiles, "
+             "not standard errors")
+HOFFMANN2022_TABLE2 = (
+    AllocationExponents("Approach 1: minimum over training curves", 0.50, 0.50, _T2),
+    AllocationExponents("Approach 2: IsoFLOP profiles", 0.49, 0.51, _T2),
+    AllocationExponents("Approach 3: parametric loss fit", 0.46, 0.54, _T2),
+    AllocationExponents("Kaplan et al. (2020)", 0.73, 0.27, _T2),
+)
+
+
+@dataclass(frozen=True)
+class ComputeOptimalRow:
+    """One row of Hoffmann Table 3: total parameters, training FLOPs, training tokens."""
+
+    params: float
+    flops: float
+    tokens: float
+
+
+HOFFMANN2022_TABLE3_SOURCE = Source("hoffmann2022", "Table 3", "projections of Approach 1")
+HOFFMANN2022_TABLE3 = (
+    ComputeOptimalRow(400e6, 1.92e19, 8.0e9),
+    ComputeOptimalRow(1e9, 1.21e20, 20.2e9),
+    ComputeOptimalRow(10e9, 1.23e22, 205.1e9),
+    ComputeOptimalRow(67e9, 5.76e23, 1.5e12),
+    ComputeOptimalRow(175e9, 3.85e24, 3.7e12),
+    ComputeOptimalRow(280e9, 9.90e24, 5.9e12),
+    ComputeOptimalRow(520e9, 3.43e25, 11.0e12),
+    ComputeOptimalRow(1e12, 1.27e26, 21.2e12),
+    ComputeOptimalRow(10e12, 1.30e28, 216.2e12),
+)
+
+
+# --------------------------------------------------------------------------------------
+# Besiroglu et al. 2024 (Epoch AI), "Chinchilla Scaling: A replication attempt"
+# --------------------------------------------------------------------------------------
+
+BESIROGLU2024 = ChinchillaFit(
+    E=1.8172, A=482.01, B=2085.43, alpha=0.3478, beta=0.3658,
+    source=Source("besiroglu2024", "refit of Approach 3",
+                  "Huber loss summed, on data reconstructed from Hoffmann et al.'s plots"),
+    se=StandardErrors(E=0.026, A=124.5, B=1293, alpha=0.015, beta=0.021),
+)
+
+
+# --------------------------------------------------------------------------------------
+# Muennighoff et al. 2023, "Scaling Data-Constrained Language Models"
+# --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DataConstrainedFit:
+    """L = E + A / N'^alpha + B / D'^beta with effective N', D' (natural-log constants).
+
+    D' = U_D + U_D R_D* (1 - exp(-R_D / R_D*)), R_D = D / U_D - 1 repetitions of the
+    U_D unique tokens; N' likewise with U_N base parameters and R_N*.
+    """
+
+    log_E: float
+    log_A: float
+    log_B: float
+    alpha: float
+    beta: float
+    R_D_star: float
+    R_N_star: float
+    source: Source
+
+    @property
+    def E(self) -> float:
+        return math.exp(self.log_E)
+
+    @property
+    def A(self) -> float:
+        return math.exp(self.log_A)
+
+    @property
+    def B(self) -> float:
+        return math.exp(self.log_B)
+
+
+MUENNIGHOFF2023 = DataConstrainedFit(
+    log_E=0.6254804, log_A=6.255414, log_B=7.3049974,
+    alpha=0.3526596, beta=0.3526596,
+    R_D_star=15.387756, R_N_star=5.309743,
+    source=Source("muennighoff2023", "Section 3, fitted data-constrained law",
+                  "E ~ 1.869, A ~ 521, B ~ 1488"),
+)
+
+
+# --------------------------------------------------------------------------------------
+# Models the chapters refer to
+# --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """A published model: nominal parameter count, training tokens and (if given) shape.
+
+    ``params`` is the nominal size as the paper names it, not a recount; build a
+    :class:`scaling_lab.flops.GPTShape` from the shape fields to count exactly.
+    """
+
+    name: str
+    params: float
+    tokens: float | None
+    source: Source
+    n_layer: int | None = None
+    d_model: int | None = None
+    n_head: int | None = None
+    vocab_size: int | None = None
+    n_ctx: int | None = None
+    flops: float | None = None
+    note: str = ""
+
+
+CHINCHILLA = ModelRecord(
+    "Chinchilla", 70e9, 1.4e12,
+    Source("hoffmann2022", "Table 1 (size, tokens), Table 4 (shape)"),
+    n_layer=80, d_model=8192, n_head=64, vocab_size=32000, n_ctx=2048,
+    note="key/value size 128; vocabulary and 2048-token context as for Gopher (rae2021); "
+         "relative position encodings",
+)
+GOPHER = ModelRecord(
+    "Gopher", 280e9, 300e9,
+    Source("rae2021", "Table 1 (shape)", "size, 300B tokens and shape also in hoffmann2022 Tables 1 and 4"),
+    n_layer=80, d_model=16384, n_head=128, vocab_size=32000, n_ctx=2048,
+    note="key/value size 128; SentencePiece vocabulary of 32,000 tokens",
+)
+GPT2_SMALL = ModelRecord(
+    "GPT-2 small", 117e6, None,
+    Source("radford2019", "Table 2 and Section 2.3"),
+    n_layer=12, d_model=768, n_head=12, vocab_size=50257, n_ctx=1024,
+    note="117M is the size as printed; the exact count for this shape with a tied head "
+         "is 124,439,808. 12 heads as in GPT-1, which GPT-2 follows",
+)
+GPT3 = ModelRecord(
+    "GPT-3 175B", 175e9, 300e9,
+    Source("brown2020", "Table 2.1 (shape), Section 2.2 (300B tokens)"),
+    n_layer=96, d_model=12288, n_head=96, n_ctx=2048,
+)
+LLAMA_65B = ModelRecord(
+    "LLaMA 65B", 65.2e9, 1.4e12, Source("touvron2023", "Table 2"),
+    n_layer=80, d_model=8192, n_head=64,
+    note="SwiGLU MLP and rotary positions: not a GPTShape",
+)
+LLAMA2_70B = ModelRecord("Llama 2 70B", 70e9, 2e12, Source("touvron2023llama2", "Table 1"))
+LLAMA3_8B = ModelRecord("Llama 3 8B", 8e9, 15e12, Source("dubey2024", "Section 3"),
+                        note="'about 15T' tokens")
+LLAMA3_70B = ModelRecord("Llama 3 70B", 70e9, 15e12, Source("dubey2024", "Section 3"),
+                         note="'about 15T' tokens")
+LLAMA3_405B = ModelRecord("Llama 3 405B", 405e9, 15.6e12, Source("dubey2024", "Section 3"),
+                          flops=3.8e25)
+
+MODELS = (GPT2_SMALL, GPT3, GOPHER, CHINCHILLA, LLAMA_65B, LLAMA2_70B,
+          LLAMA3_8B, LLAMA3_70B, LLAMA3_405B)
+
+
+# --------------------------------------------------------------------------------------
+# Later reconciliations and extensions
+# --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TotalFromNonEmbedding:
+    """N_total ~ N_nonemb + coefficient * N_nonemb^exponent (Pearce & Song's fit over
+    Chinchilla's model shapes, used to translate Kaplan's N into Hoffmann's)."""
+
+    coefficient: float
+    exponent: float
+    source: Source
+
+
+PEARCE2024 = TotalFromNonEmbedding(
+    coefficient=47491, exponent=1 / 3,
+    source=Source("pearce2024", "relation between total and non-embedding parameters"),
+)
+
+
+@dataclass(frozen=True)
+class ExponentStep:
+    """One step of a factor-by-factor correction: label and the fitted exponent a."""
+
+    label: str
+    a: float
+
+
+PORIAN2024_SOURCE = Source(
+    "porian2024", "RefinedWeb, factors corrected cumulatively",
+    "exponent a of N_opt proportional to C^a after each correction")
+PORIAN2024_REFINEDWEB = (
+    ExponentStep("reproducing Kaplan et al.", 0.835),
+    ExponentStep("+ counting the output head's FLOPs", 0.706),
+    ExponentStep("+ correcting the warmup", 0.602),
+    ExponentStep("+ cosine decay", 0.571),
+    ExponentStep("+ per-scale hyperparameter tuning", 0.497),
+)
+
+HAGELE2024 = Source("hagele2024", "constant learning rate with cooldown (WSD schedule)")
+SARDANA2024 = Source("sardana2024", "inference-aware objective: training plus inference FLOPs")
+
+
+BIBTEX_KEYS = (
+    "kaplan2020", "hoffmann2022", "besiroglu2024", "muennighoff2023", "rae2021",
+    "radford2019", "brown2020", "touvron2023", "touvron2023llama2", "dubey2024",
+    "pearce2024", "porian2024", "hagele2024", "sardana2024",
+)
+"""Every bibtex key this module cites (all present in ``book/references.bib``)."""

@@ -1,0 +1,114 @@
+"""Parameter and FLOP accounting: exact counts, the three FLOP conventions, bad input."""
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from scaling_lab import flops as F
+from scaling_lab.flops import GPTShape, param_counts
+
+
+def test_gpt2_small_exact_counts():
+    with_bias = param_counts(F.gpt2_small_shape())
+    assert with_bias.total == 124_439_808
+    assert with_bias.embedding == 50257 * 768 + 1024 * 768 == 39_383_808
+    assert with_bias.non_embedding == 85_056_000
+    assert param_counts(F.gpt2_small_shape(bias=False)).total == 124_337_664
+
+
+def test_untied_head_and_no_positions():
+    s = F.gpt2_small_shape()
+    untied = param_counts(GPTShape(12, 768, 12, 50257, 1024, tied_embeddings=False))
+    assert untied.total == 124_439_808 + 50257 * 768
+    assert untied.non_embedding == param_counts(s).non_embedding
+    rope = param_counts(GPTShape(12, 768, 12, 50257, 1024, learned_pos=False))
+    assert rope.total == 124_439_808 - 1024 * 768
+
+
+@settings(max_examples=200, deadline=None)
+@given(L=st.integers(1, 64), h=st.integers(1, 16), dh=st.integers(1, 128),
+       V=st.integers(2, 100_000), T=st.integers(1, 8192), bias=st.booleans())
+def test_param_count_closed_form(L, h, dh, V, T, bias):
+    d = h * dh
+    c = param_counts(GPTShape(L, d, h, V, T, bias=bias))
+    per_layer = 12 * d * d + (13 * d if bias else 2 * d)
+    assert c.non_embedding == L * per_layer + (2 * d if bias else d)
+    assert c.embedding == V * d + T * d
+    assert c.total == c.embedding + c.non_embedding
+
+
+def test_d_ff_override():
+    a = param_counts(GPTShape(2, 64, 4, 100, 32, d_ff=128, bias=False))
+    assert a.non_embedding == 2 * (4 * 64 * 64 + 2 * 64 * 128 + 2 * 64) + 64
+
+
+def test_flops_gpt2_small():
+    s = F.gpt2_small_shape()
+    N = 85_056_000
+    assert F.flops_per_token(s, "6N") == 6 * N
+    assert F.forward_flops(s, "6N") == 2 * N
+    assert F.flops_per_token(s, "kaplan") == 3 * (2 * N + 2 * 12 * 1024 * 768)
+    # Hoffmann et al. Appendix F, written per sequence of 1024 tokens as in the paper
+    seq, V, d, L, H, kv, ff = 1024, 50257, 768, 12, 12, 64, 3072
+    emb = 2 * seq * V * d
+    attn = (2 * 3 * seq * d * (kv * H) + 2 * seq * seq * (kv * H) + 3 * H * seq * seq
+            + 2 * seq * seq * (kv * H) + 2 * seq * (kv * H) * d)
+    dense = 2 * seq * (d * ff + d * ff)
+    logits = 2 * seq * d * V
+    forward = emb + L * (attn + dense) + logits
+    assert F.forward_flops(s, "full") == pytest.approx(forward / seq, rel=1e-15)
+    assert F.flops_per_token(s, "full") == pytest.approx(3 * forward / seq, rel=1e-15)
+    assert F.training_flops(s, 1e9, "full") == pytest.approx(3e9 * forward / seq)
+
+
+def test_full_count_matters_for_tiny_models_not_large_ones():
+    tiny = GPTShape(2, 64, 4, 50257, 256)
+    assert F.flops_per_token(tiny, "full") / F.flops_per_token(tiny, "6N") > 10
+    chin = F.chinchilla_shape()
+    ratio = F.flops_per_token(chin, "full") / (6 * param_counts(chin).total)
+    assert 1.0 < ratio < 1.1
+
+
+@settings(max_examples=100, deadline=None)
+@given(L=st.integers(1, 48), h=st.integers(1, 16), dh=st.integers(8, 128),
+       V=st.integers(256, 100_000), T=st.integers(16, 4096))
+def test_flop_methods_ordered(L, h, dh, V, T):
+    s = GPTShape(L, h * dh, h, V, T, bias=False)
+    assert F.flops_per_token(s, "6N") < F.flops_per_token(s, "kaplan") < F.flops_per_token(s, "full")
+
+
+def test_chinchilla_and_gopher_shapes():
+    chin = F.chinchilla_shape()
+    assert (chin.n_layer, chin.d_model, chin.n_head, chin.vocab_size, chin.n_ctx) == (80, 8192, 64, 32000, 2048)
+    assert chin.d_head == 128 and not chin.learned_pos and not chin.bias
+    c = param_counts(chin)
+    # an honest count from the shape: ~64.7B, not the nominal 70B
+    assert c.total == 80 * 12 * 8192 ** 2 + (2 * 80 + 1) * 8192 + 32000 * 8192 == 64_687_972_352
+    assert param_counts(F.chinchilla_shape(tied_embeddings=False)).total == 64_687_972_352 + 32000 * 8192
+    g = param_counts(F.gopher_shape())
+    assert g.total == 80 * 12 * 16384 ** 2 + (2 * 80 + 1) * 16384 + 32000 * 16384
+
+
+def test_gpu_hours_and_pearce():
+    assert F.gpu_hours(1e21, 1e15, 0.5) == pytest.approx(1e21 / 5e14 / 3600)
+    assert F.PF_DAY == 8.64e19
+    assert F.gpu_hours(F.PF_DAY, 1e15, 1.0) == pytest.approx(24.0)
+    assert F.total_params_pearce2024(1e9) == pytest.approx(1e9 + 47491 * 1e3)
+
+
+@pytest.mark.parametrize("call, arg", [
+    (lambda: GPTShape(0, 768, 12, 50257, 1024), "n_layer"),
+    (lambda: GPTShape(12, 768.0, 12, 50257, 1024), "d_model"),
+    (lambda: GPTShape(12, 768, 12, -1, 1024), "vocab_size"),
+    (lambda: GPTShape(12, 768, 12, 50257, 1024, d_ff=0), "d_ff"),
+    (lambda: GPTShape(12, 768, 7, 50257, 1024), "d_model"),
+    (lambda: GPTShape(12, 768, 12, 50257, 1024, bias="yes"), "bias"),
+    (lambda: F.flops_per_token(F.gpt2_small_shape(), "8N"), "method"),
+    (lambda: F.param_counts((12, 768)), "shape"),
+    (lambda: F.training_flops(F.gpt2_small_shape(), -1), "tokens"),
+    (lambda: F.gpu_hours(1e21, 0, 0.5), "peak_flops_per_s"),
+    (lambda: F.gpu_hours(1e21, 1e15, 1.5), "utilisation"),
+    (lambda: F.total_params_pearce2024(0), "non_embedding"),
+])
+def test_bad_input_names_the_argument(call, arg):
+    with pytest.raises(ValueError, match=rf"^{arg}"):
+        call()
