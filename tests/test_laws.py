@@ -52,6 +52,8 @@ def test_predicted_losses_chinchilla_and_gopher():
 def test_exponents_of_published_laws():
     assert HOFF.a == pytest.approx(0.28 / 0.62) and HOFF.b == pytest.approx(0.34 / 0.62)
     assert round(EPOCH.a, 2) == 0.51 and round(EPOCH.b, 2) == 0.49
+    d = HOFF.to_dict()
+    assert d["G"] == HOFF.G and d["a"] == HOFF.a and d["E"] == 1.69 and d["name"] == "hoffmann2022"
 
 
 def test_kaplan_doubling_N():

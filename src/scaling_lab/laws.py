@@ -395,6 +395,11 @@ class ChinchillaLaw:
     def b(self) -> float:
         return self.alpha / (self.alpha + self.beta)
 
+    def to_dict(self) -> dict:
+        """The constants and derived allocation exponents, JSON-friendly."""
+        return {"name": self.name, "E": self.E, "A": self.A, "B": self.B, "alpha": self.alpha,
+                "beta": self.beta, "a": self.a, "b": self.b, "G": self.G}
+
     def isoflop(self, C, N):
         """Loss along an IsoFLOP curve: L(N, C / (6N)), C in FLOPs."""
         C, N = _broadcast(C=_array("C", C), N=_array("N", N))
