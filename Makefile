@@ -1,0 +1,42 @@
+# Scaling Laws, Hands-On. Two commands on a fresh machine (Python 3.11):
+#   make book   build the website into _build/html (executes every chapter, preset `book`)
+#   make test   run the test suite (includes every chapter on preset `smoke` and a strict build)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: book test install smoke freeze clean help
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make book    build the book into _build/html (creates .venv and installs on first use)"
+	@echo "make test    run the tests (the same command CI runs)"
+	@echo "make smoke   build the book quickly with the smoke preset"
+	@echo "make clean   remove _build"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall when the pins or the package metadata change.
+$(STAMP): requirements.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/python tools/build.py --preset book --strict
+
+smoke: $(STAMP)
+	$(BIN)/python tools/build.py --preset smoke --strict
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+freeze: $(STAMP)
+	$(BIN)/python -m pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'
+
+clean:
+	rm -rf _build

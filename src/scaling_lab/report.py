@@ -1,0 +1,60 @@
+"""Helpers for chapters: put computed numbers and figures into the prose with ``myst_nb.glue``.
+
+Every number in a chapter's text is glued from the cell that computed it::
+
+    glue_number("alpha_hat", 0.0763, ".3f")    # prose: {glue}`alpha_hat`  ->  0.076
+    glue_figure("fig_loglog", fig)             # prose: ```{glue:figure} fig_loglog
+
+``glue_number`` glues a value whose plain-text form is already formatted, so ``{glue}`` shows
+``0.076`` rather than ``0.07631...`` or ``'0.076'`` (with quotes, as a glued ``str`` would).
+"""
+
+from __future__ import annotations
+
+
+class Formatted(float):
+    """A float that prints as its formatted text (what ``{glue}`` shows)."""
+
+    def __new__(cls, value: float, fmt: str):
+        obj = super().__new__(cls, value)
+        obj.text = format(value, fmt)
+        return obj
+
+    def __repr__(self) -> str:
+        return self.text
+
+    __str__ = __repr__
+
+
+class Text(str):
+    """A string that prints without quotes."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def glue_number(name: str, value: float, fmt: str = ".3g", display: bool = False) -> Formatted:
+    """Glue ``value`` formatted with ``fmt`` (e.g. ``".3f"``, ``",.0f"``, ``".2e"``, ``".1%"``)."""
+    from myst_nb import glue
+
+    out = Formatted(float(value), fmt)
+    glue(name, out, display=display)
+    return out
+
+
+def glue_text(name: str, text: str, display: bool = False) -> Text:
+    """Glue a short piece of text (a model name, a formatted range like ``0.31-0.37``)."""
+    from myst_nb import glue
+
+    out = Text(text)
+    glue(name, out, display=display)
+    return out
+
+
+def glue_figure(name: str, fig) -> None:
+    """Glue a matplotlib figure for a ``{glue:figure}`` directive and close it (no duplicate)."""
+    import matplotlib.pyplot as plt
+    from myst_nb import glue
+
+    glue(name, fig, display=False)
+    plt.close(fig)

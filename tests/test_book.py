@@ -1,0 +1,49 @@
+"""The whole pipeline on the smoke preset: every chapter executes, the guard passes, Sphinx builds
+the site with zero warnings under -W -n, and the pages show what they should."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tools.build import toc_files, toc_notebooks
+
+from .conftest import ROOT, Build, run_build
+
+pytestmark = pytest.mark.slow
+
+
+def test_every_toc_entry_has_a_page(smoke_build):
+    for entry in toc_files(ROOT):
+        assert (smoke_build.out / "html" / (entry + ".html")).exists(), entry
+    assert (smoke_build.out / "html" / "index.html").exists()
+
+
+def test_no_sphinx_warnings(smoke_build):
+    log = smoke_build.proc.stdout + smoke_build.proc.stderr
+    assert not re.search(r"WARNING|ERROR", log.replace("[IPKernelApp] WARNING", "")), log[-4000:]
+
+
+def test_every_chapter_executed_on_the_smoke_preset(smoke_build):
+    chapters = {p.stem for p in toc_notebooks(ROOT)}
+    assert set(smoke_build.execution) == chapters
+    for name, rec in smoke_build.execution.items():
+        assert rec["preset"] == "smoke"
+        assert rec["seconds"] <= rec["budget_s"]
+
+
+@pytest.mark.parametrize("nb", [p.stem for p in toc_notebooks(ROOT)])
+def test_page_hides_injected_parameters_and_shows_how_it_ran(smoke_build, nb):
+    html = (smoke_build.out / "html" / "notebooks" / f"{nb}.html").read_text()
+    assert "# Parameters" not in html, "papermill's injected-parameters cell is visible"
+    assert "Executed with preset <code>smoke</code>" in html
+    assert "Traceback" not in html and 'class="output traceback' not in html
+
+
+def test_same_preset_gives_identical_glued_numbers(smoke_build, tmp_path):
+    """Execute every chapter a second time: every glued value must be the same, digit for digit."""
+    proc = run_build("--preset", "smoke", "--no-html", "--out", str(tmp_path / "again"))
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    again = Build(tmp_path / "again", proc)
+    assert again.glue == smoke_build.glue

@@ -1,0 +1,121 @@
+"""Notebook hygiene and the chapter template, checked on the committed sources (fast)."""
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from tools.build import toc_files, toc_notebooks
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+IDS = [p.stem for p in CHAPTERS]
+
+
+def read(path):
+    return nbformat.read(path, as_version=4)
+
+
+def markdown(nb):
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+def test_there_are_chapters():
+    assert CHAPTERS, "no notebooks/NN_slug.ipynb found"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_committed_without_outputs(path):
+    nb = json.loads(path.read_text())
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] == "code":
+            assert not cell.get("outputs"), f"{path.name} cell {i} has outputs: strip them"
+            assert cell.get("execution_count") is None, f"{path.name} cell {i} has an execution count"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_exactly_one_parameters_cell(path):
+    tagged = [c for c in read(path).cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, f"{path.name}: {len(tagged)} cells tagged 'parameters', want exactly 1"
+    assert tagged[0].cell_type == "code"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_kernel_is_python3(path):
+    assert read(path).metadata["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_valid_nbformat(path):
+    nbformat.validate(read(path))
+
+
+def test_every_chapter_in_toc_and_every_toc_entry_exists():
+    listed = {str(p) for p in toc_notebooks(ROOT)}
+    on_disk = {str(p.relative_to(ROOT)) for p in CHAPTERS}
+    assert on_disk - listed == set(), f"chapters missing from _toc.yml: {sorted(on_disk - listed)}"
+    for entry in toc_files(ROOT):
+        hits = [ROOT / (entry + s) for s in (".md", ".ipynb") if (ROOT / (entry + s)).exists()]
+        assert hits, f"_toc.yml lists {entry!r} but no .md or .ipynb exists"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_chapter_template(path):
+    """Learning goals and run time, takeaways, >= 3 exercises each with a solution, bibliography."""
+    text = markdown(read(path))
+    assert re.search(r"\{admonition\} Learning goals", text), "no 'Learning goals' box"
+    assert "**Run time:**" in text, "no run time in the learning-goals box"
+    assert re.search(r"\{admonition\} Takeaways", text), "no 'Takeaways' box"
+    exercises = re.findall(r"\{exercise\}\s*\n:label:\s*(\S+)", text)
+    assert len(exercises) >= 3, f"{len(exercises)} exercises, want >= 3"
+    solved = set(re.findall(r"\{solution(?:-start)?\}\s+(\S+)", text))
+    assert set(exercises) <= solved, f"exercises without solutions: {set(exercises) - solved}"
+    assert "{bibliography}" in text and ":filter: docname in docnames" in text
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_presets_only_set_declared_parameters(path):
+    """A preset override for a name the chapter does not declare would be silently ignored."""
+    import papermill
+
+    declared = set(papermill.inspect_notebook(str(path)))
+    for preset in sorted((ROOT / "params").glob("*.yaml")):
+        spec = yaml.safe_load(preset.read_text())
+        own = set((spec.get("notebooks") or {}).get(path.stem, {}) or {}) - {"budget_s"}
+        assert own <= declared, f"{preset.name} sets {own - declared} that {path.name} does not declare"
+
+
+def test_config_keeps_required_settings():
+    cfg = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert cfg["execute"]["execute_notebooks"] == "off"
+    assert cfg["only_build_toc_files"] is True
+    ext = set(cfg["parse"]["myst_enable_extensions"])
+    assert {"dollarmath", "amsmath", "colon_fence"} <= ext
+    assert {"sphinx_exercise", "sphinx_togglebutton"} <= set(cfg["sphinx"]["extra_extensions"])
+    assert cfg["bibtex_bibfiles"] == ["book/references.bib"]
+    assert cfg["repository"]["url"] and cfg["repository"]["branch"]
+    assert cfg["launch_buttons"]["colab_url"]
+
+
+def test_every_cited_key_is_in_the_bibliography():
+    bib = (ROOT / "book" / "references.bib").read_text()
+    keys = set(re.findall(r"^@\w+\{([^,]+),", bib, re.M))
+    sources = [markdown(read(p)) for p in CHAPTERS]
+    sources += [p.read_text() for p in (ROOT / "book").glob("*.md")]
+    cited = set()
+    for text in sources:
+        for group in re.findall(r"\{cite(?::[a-z]+)?\}`([^`]+)`", text):
+            cited |= {k.strip() for k in group.split(",")}
+    assert cited <= keys, f"cited but not in references.bib: {sorted(cited - keys)}"
+
+
+def test_published_sources_are_in_the_bibliography():
+    """Every bibtex key the package's constants point at exists in book/references.bib."""
+    from scaling_lab import published
+
+    bib = (ROOT / "book" / "references.bib").read_text()
+    keys = set(re.findall(r"^@\w+\{([^,]+),", bib, re.M))
+    assert set(published.BIBTEX_KEYS) <= keys, sorted(set(published.BIBTEX_KEYS) - keys)

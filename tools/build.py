@@ -1,0 +1,257 @@
+"""Build the book: stage, execute every chapter with papermill, guard, then Sphinx.
+
+    python tools/build.py --preset book            # what `make book` runs
+    python tools/build.py --preset smoke --strict  # what the test suite runs
+    python tools/build.py --preset smoke --only 01_power_laws --no-html
+
+Pipeline::
+
+    params/<preset>.yaml + notebooks/*.ipynb --papermill--> <out>/stage/notebooks/*.ipynb
+        --guard--> jupyter-book build <out>/stage -W -n --keep-going --> <out>/html
+
+The stage keeps the repository's layout (``_config.yml``, ``_toc.yml``, ``book/``,
+``notebooks/``), so launch buttons and relative links point at the real paths. Every notebook
+runs once, in a fresh kernel, with working directory ``<out>/stage/notebooks`` (files a chapter
+writes land in the build, never in the source tree). ``_config.yml`` sets
+``execute_notebooks: "off"``: Sphinx renders papermill's outputs and never re-executes them.
+
+Besides the site, the stage holds ``execution.json`` (preset, seconds, commit and date per
+chapter) and ``glue.json`` (every glued value as text), which the tests read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tools.guard import Problem, check_notebook  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+COPY_TO_STAGE = ("_config.yml", "_toc.yml", "book")
+
+
+# ----------------------------------------------------------------------------- inputs
+def load_preset(root: Path, name: str) -> dict:
+    path = root / "params" / f"{name}.yaml"
+    if not path.exists():
+        known = sorted(p.stem for p in (root / "params").glob("*.yaml"))
+        raise SystemExit(f"build: unknown preset {name!r}; known presets: {', '.join(known)}")
+    preset = yaml.safe_load(path.read_text()) or {}
+    preset.setdefault("name", name)
+    preset.setdefault("parameters", {})
+    preset.setdefault("notebooks", {})
+    preset.setdefault("budget_s", 600)
+    return preset
+
+
+def toc_files(root: Path) -> list[str]:
+    """Every ``file:`` entry of ``_toc.yml`` (root first), without suffix, in reading order."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    files = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                files.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk({k: v for k, v in toc.items() if k != "root"})
+    return [str(Path(f).with_suffix("")) for f in files]
+
+
+def toc_notebooks(root: Path) -> list[Path]:
+    """The ``.ipynb`` chapters that ``_toc.yml`` lists, as paths relative to ``root``."""
+    return [Path(f + ".ipynb") for f in toc_files(root) if (root / (f + ".ipynb")).exists()]
+
+
+def parameters_for(nb_path: Path, preset: dict) -> dict:
+    """The preset's parameters this notebook declares, plus its own overrides.
+
+    Global parameters go only to chapters whose ``parameters`` cell declares them; an override
+    for a name the chapter does not declare is an error (it would be silently ignored).
+    """
+    import papermill
+
+    declared = papermill.inspect_notebook(str(nb_path))
+    params = {k: v for k, v in preset["parameters"].items() if k in declared}
+    overrides = preset["notebooks"].get(nb_path.stem, {}) or {}
+    overrides = {k: v for k, v in overrides.items() if k != "budget_s"}
+    unknown = sorted(set(overrides) - set(declared))
+    if unknown:
+        raise SystemExit(
+            f"build: preset {preset['name']!r} sets {unknown} for {nb_path.name}, whose "
+            f"parameters cell declares only {sorted(declared)}; fix the preset or the cell")
+    params.update(overrides)
+    return params
+
+
+def git_commit(root: Path) -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root,
+                             capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=root, capture_output=True, text=True).stdout.strip()
+        return out.stdout.strip() + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+# ----------------------------------------------------------------------------- steps
+def stage_sources(root: Path, stage: Path) -> None:
+    if stage.exists():
+        shutil.rmtree(stage)
+    stage.mkdir(parents=True)
+    for name in COPY_TO_STAGE:
+        src = root / name
+        if src.is_dir():
+            shutil.copytree(src, stage / name)
+        elif src.exists():
+            shutil.copy2(src, stage / name)
+    (stage / "notebooks").mkdir(exist_ok=True)
+
+
+def execute(root: Path, stage: Path, nb_rel: Path, preset: dict) -> tuple[float, str | None]:
+    """Run one chapter with papermill into the stage. Returns (seconds, error or None)."""
+    import papermill
+
+    src, dst = root / nb_rel, stage / nb_rel
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    budget = float(preset["notebooks"].get(nb_rel.stem, {}).get("budget_s", preset["budget_s"]))
+    params = parameters_for(src, preset)
+    t0 = time.perf_counter()
+    error = None
+    try:
+        papermill.execute_notebook(
+            str(src), str(dst), parameters=params, kernel_name="python3",
+            cwd=str(dst.parent), progress_bar=False, log_output=False,
+            execution_timeout=int(budget) + 1)
+    except Exception as exc:  # papermill already wrote the failing notebook to dst
+        error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
+    return time.perf_counter() - t0, error
+
+
+def finish_page(nb, preset_name: str, commit: str, date: str, seconds: float) -> None:
+    """Hide papermill's injected cell; say how the page was produced under its title."""
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    line = (f"<small>Executed with preset <code>{preset_name}</code> · commit "
+            f"<code>{commit}</code> · {date} · {seconds:.0f} s</small>")
+    status = nbformat.v4.new_markdown_cell(line)
+    status.metadata["tags"] = ["execution-status"]
+    status["id"] = "execution-status"
+    nb.cells.insert(1, status)
+
+
+def glue_text(nb) -> dict[str, str]:
+    """Every glued value as its plain-text form (what the tests assert on)."""
+    out = {}
+    for cell in nb.cells:
+        for o in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            name = o.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name:
+                data = o.get("data", {})
+                text = next((v for k, v in data.items() if k.endswith("text/plain")), "")
+                out[name] = text if isinstance(text, str) else "".join(text)
+    return out
+
+
+def build_html(stage: Path, html: Path, strict: bool) -> int:
+    jb = Path(sys.executable).parent / "jupyter-book"  # the one installed beside this Python
+    cmd = [str(jb), "build", str(stage), "--builder", "html", "--all"]
+    if strict:
+        cmd += ["-W", "-n", "--keep-going"]
+    print("build: jupyter-book", " ".join(cmd[1:]), flush=True)
+    rc = subprocess.run(cmd).returncode
+    if rc == 0:
+        if html.exists():
+            shutil.rmtree(html)
+        shutil.copytree(stage / "_build" / "html", html)
+    return rc
+
+
+# ----------------------------------------------------------------------------- main
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--preset", required=True, help="params/<preset>.yaml, e.g. smoke or book")
+    ap.add_argument("--root", type=Path, default=REPO, help="source tree (default: this repo)")
+    ap.add_argument("--out", type=Path, default=None, help="build directory (default: <root>/_build)")
+    ap.add_argument("--only", action="append", default=[],
+                    help="execute only this chapter (stem, e.g. 01_power_laws); repeatable")
+    ap.add_argument("--no-html", action="store_true", help="execute and guard, skip Sphinx")
+    ap.add_argument("--strict", action="store_true", help="Sphinx with -W -n --keep-going")
+    args = ap.parse_args(argv)
+
+    root = args.root.resolve()
+    out = (args.out or root / "_build").resolve()
+    stage, html = out / "stage", out / "html"
+    preset = load_preset(root, args.preset)
+    notebooks = toc_notebooks(root)
+    if args.only:
+        unknown = set(args.only) - {p.stem for p in notebooks}
+        if unknown:
+            raise SystemExit(f"build: --only {sorted(unknown)} is not a chapter in _toc.yml")
+        notebooks = [p for p in notebooks if p.stem in args.only]
+
+    commit = git_commit(root)
+    date = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stage_sources(root, stage)
+    problems: list[Problem] = []
+    record, glue = {}, {}
+    t_all = time.perf_counter()
+    for nb_rel in notebooks:
+        print(f"execute: {nb_rel} (preset {preset['name']})", flush=True)
+        seconds, error = execute(root, stage, nb_rel, preset)
+        budget = float(preset["notebooks"].get(nb_rel.stem, {}).get("budget_s", preset["budget_s"]))
+        dst = stage / nb_rel
+        if not dst.exists():
+            problems.append(Problem(str(nb_rel), None, f"papermill wrote no output ({error})"))
+            continue
+        nb = nbformat.read(dst, as_version=4)
+        found = check_notebook(nb, str(nb_rel), elapsed=seconds, budget=budget)
+        if error and not found:
+            found = [Problem(str(nb_rel), None, f"papermill failed: {error}")]
+        problems += found
+        print(f"         {seconds:6.1f} s, {'ok' if not found else f'{len(found)} problem(s)'}",
+              flush=True)
+        glue[nb_rel.stem] = glue_text(nb)
+        record[nb_rel.stem] = {"preset": preset["name"], "seconds": round(seconds, 1),
+                               "budget_s": budget, "commit": commit, "date": date}
+        finish_page(nb, preset["name"], commit, date, seconds)
+        nbformat.write(nb, dst)
+    (stage / "execution.json").write_text(json.dumps(record, indent=1))
+    (stage / "glue.json").write_text(json.dumps(glue, indent=1, sort_keys=True))
+    print(f"executed {len(notebooks)} chapter(s) in {time.perf_counter() - t_all:.0f} s", flush=True)
+
+    if problems:
+        print("\nguard: refusing to build the site:", file=sys.stderr)
+        for p in problems:
+            print(f"  {p}", file=sys.stderr)
+        return 1
+    if args.no_html:
+        return 0
+    rc = build_html(stage, html, args.strict)
+    if rc != 0:
+        print(f"build: Sphinx failed (exit {rc})", file=sys.stderr)
+        return rc
+    print(f"\nThe book is at {html / 'index.html'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
