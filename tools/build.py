@@ -207,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             raise SystemExit(f"build: --only {sorted(unknown)} is not a chapter in _toc.yml")
         notebooks = [p for p in notebooks if p.stem in args.only]
+        if not args.no_html:
+            print("build: the site needs every chapter executed; --only implies --no-html")
+            args.no_html = True
 
     commit = git_commit(root)
     date = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
