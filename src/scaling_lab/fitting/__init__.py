@@ -1,11 +1,28 @@
 """Estimators for scaling laws, each returning a :class:`FitResult` (estimates, uncertainty,
-diagnostics, ``predict``).
+diagnostics, ``predict``, ``to_dict``, ``summary``).
 
-* :func:`fit_power_law`  ``y = A x^-alpha`` or ``y = E + A x^-alpha`` (log or linear residuals)
-* :func:`bootstrap_ci`   percentile intervals of bootstrap draws
+* :func:`fit_power_law`   ``y = A x^-alpha`` or ``y = E + A x^-alpha`` (log or linear residuals)
+* :func:`fit_chinchilla`  approach 3: L(N, D) = E + A/N^alpha + B/D^beta, Huber on log L, summed,
+                          L-BFGS from Hoffmann et al.'s 4500-point grid (batched), bootstrap
+* :func:`fit_isoflop`     approach 2: per-budget parabolas (or argmin), then N_opt ~ C^a, D_opt ~ C^b
+* :func:`fit_envelope`    approach 1: lower envelope of loss against FLOPs over training curves
+* :func:`bootstrap_ci`    percentile intervals of bootstrap draws
 """
 
 from ._common import FitResult, bootstrap_ci
+from .chinchilla import ChinchillaFit, fit_chinchilla, hoffmann_grid
+from .isoflop import AllocationFit, fit_envelope, fit_isoflop
 from .power import PowerLawFit, fit_power_law
 
-__all__ = ["FitResult", "PowerLawFit", "bootstrap_ci", "fit_power_law"]
+__all__ = [
+    "AllocationFit",
+    "ChinchillaFit",
+    "FitResult",
+    "PowerLawFit",
+    "bootstrap_ci",
+    "fit_chinchilla",
+    "fit_envelope",
+    "fit_isoflop",
+    "fit_power_law",
+    "hoffmann_grid",
+]
