@@ -117,7 +117,7 @@ def test_constants_are_frozen():
 
 
 def test_bib_has_every_key():
-    bib = (ROOT / "book" / "references_core.bib").read_text()
+    bib = (ROOT / "book" / "references.bib").read_text()
     keys = re.findall(r"@\w+\{([^,]+),", bib)
     assert sorted(keys) == sorted(pub.BIBTEX_KEYS)
     for entry in bib.split("\n@")[1:]:
