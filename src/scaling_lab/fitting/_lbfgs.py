@@ -35,9 +35,9 @@ def batched_lbfgs(fg, x0, *, m=10, maxiter=1000, gtol=1e-10, ftol=1e-12, f_floor
     rows_all = np.arange(B)
     f, g = fg(x, rows_all)
     f, g = f.copy(), g.copy()
-    S = np.zeros((m, B, p))
-    Y = np.zeros((m, B, p))
-    rho = np.zeros((m, B))
+    S = np.zeros((B, m, p))  # history pairs, ring buffer over the middle axis
+    Y = np.zeros((B, m, p))
+    rho = np.zeros((B, m))
     gamma = np.ones(B)
     first = np.ones(B, dtype=bool)
     n_iter = np.zeros(B, dtype=int)
@@ -53,15 +53,16 @@ def batched_lbfgs(fg, x0, *, m=10, maxiter=1000, gtol=1e-10, ftol=1e-12, f_floor
         xa, fa, ga = x[A], f[A], g[A]
         # two-loop recursion, newest pair first; ring buffer slot of iteration k is k % m
         q = ga.copy()
+        SA, YA, rA = S[A], Y[A], rho[A]
         alph = np.zeros((m, A.size))
         order = [(it - 1 - j) % m for j in range(min(it, m))]
         for j in order:
-            alph[j] = rho[j, A] * np.einsum("bp,bp->b", S[j, A], q)
-            q -= alph[j][:, None] * Y[j, A]
+            alph[j] = rA[:, j] * np.einsum("bp,bp->b", SA[:, j], q)
+            q -= alph[j][:, None] * YA[:, j]
         r = gamma[A][:, None] * q
         for j in reversed(order):
-            beta = rho[j, A] * np.einsum("bp,bp->b", Y[j, A], r)
-            r += S[j, A] * (alph[j] - beta)[:, None]
+            beta = rA[:, j] * np.einsum("bp,bp->b", YA[:, j], r)
+            r += SA[:, j] * (alph[j] - beta)[:, None]
         d = -r
         gd = np.einsum("bp,bp->b", ga, d)
         bad = ~(gd < 0) | ~np.all(np.isfinite(d), 1)
@@ -100,15 +101,15 @@ def batched_lbfgs(fg, x0, *, m=10, maxiter=1000, gtol=1e-10, ftol=1e-12, f_floor
         yy = np.einsum("bp,bp->b", yv, yv)
         good = sy > 1e-12 * np.sqrt(yy * np.einsum("bp,bp->b", s, s))
         Am = A[mv]
-        S[slot, Am] = np.where(good[:, None], s, 0.0)
-        Y[slot, Am] = np.where(good[:, None], yv, 0.0)
-        rho[slot, Am] = np.where(good, 1.0 / np.where(good, sy, 1.0), 0.0)
+        S[Am, slot] = np.where(good[:, None], s, 0.0)
+        Y[Am, slot] = np.where(good[:, None], yv, 0.0)
+        rho[Am, slot] = np.where(good, 1.0 / np.where(good, sy, 1.0), 0.0)
         gamma[Am[good]] = sy[good] / yy[good]
         # rows that did not move keep an empty slot (rho 0 -> the pair is ignored)
         nm = A[~ok]
-        S[slot, nm] = 0.0
-        Y[slot, nm] = 0.0
-        rho[slot, nm] = 0.0
+        S[nm, slot] = 0.0
+        Y[nm, slot] = 0.0
+        rho[nm, slot] = 0.0
         first[Am] = False
         decrease = fa[mv] - fn[mv]
         x[Am], f[Am], g[Am] = xn[mv], fn[mv], gn[mv]
