@@ -9,6 +9,7 @@ and an array otherwise, and raises ``ValueError`` naming the argument for bad in
 Contents
 - PowerLaw, SaturatingPowerLaw                 y = A x^-alpha, y = E + A x^-alpha
 - KaplanN, KaplanD, KaplanC, KaplanND           Kaplan et al. 2020 (eqs. 1.1-1.3, 1.5)
+- critical_batch_size, kaplan_overfitting_tokens Kaplan eqs. 1.4 and 4.4
 - AdditiveKM                                   NOT Kaplan: the additive "lecture-notes" form
 - KaplanAllocation                             Kaplan Table 6 compute-efficient allocation
 - ChinchillaLaw                                E + A/N^alpha + B/D^beta, closed-form optimum
@@ -33,7 +34,8 @@ __all__ = [
     "AdditiveKM", "KaplanAllocation", "Allocation", "ChinchillaLaw", "LAWS", "KNOWN_LAWS",
     "get_law", "InferenceAllocation", "inference_optimal", "effective_data",
     "effective_params", "DataConstrainedLaw", "KAPLAN_N", "KAPLAN_D", "KAPLAN_C",
-    "KAPLAN_C_NAIVE", "KAPLAN_ND", "KAPLAN_ALLOCATION",
+    "KAPLAN_C_NAIVE", "KAPLAN_ND", "KAPLAN_ALLOCATION", "critical_batch_size",
+    "kaplan_overfitting_tokens",
 ]
 
 
@@ -232,6 +234,42 @@ class KaplanND:
     def loss_D_limit(self, D):
         """The N -> infinity limit (D_c/D)^alpha_D."""
         return _out((self.D_c / _array("D", D)) ** self.alpha_D)
+
+    def overfit_penalty(self, N, D):
+        """delta L = L(N, D) / L(N, infinity) - 1 = [1 + (N/N_c)^(alpha_N/alpha_D) D_c/D]^alpha_D - 1.
+
+        The fractional excess loss from finite data (kaplan2020 Section 4.2)."""
+        N, D = _broadcast(N=_array("N", N), D=_array("D", D))
+        return _out((1.0 + (N / self.N_c) ** (self.alpha_N / self.alpha_D) * self.D_c / D)
+                    ** self.alpha_D - 1.0)
+
+    def min_tokens(self, N, delta_L: float = pub.KAPLAN2020_OVERFITTING.delta_L):
+        """The D at which ``overfit_penalty(N, D) == delta_L`` (solved in closed form).
+
+        D = D_c (N/N_c)^(alpha_N/alpha_D) / ((1 + delta_L)^(1/alpha_D) - 1): a power law
+        in N with exponent alpha_N/alpha_D, the origin of Kaplan's eq. 4.4."""
+        _param("delta_L", delta_L)
+        N = _array("N", N)
+        return _out(self.D_c * (N / self.N_c) ** (self.alpha_N / self.alpha_D)
+                    / ((1.0 + delta_L) ** (1.0 / self.alpha_D) - 1.0))
+
+
+def kaplan_overfitting_tokens(N):
+    """Kaplan eq. 4.4 as printed: D ~ 5e3 * N^0.74 tokens (N non-embedding parameters)."""
+    r = pub.KAPLAN2020_OVERFITTING
+    return _out(r.coefficient * _array("N", N) ** r.exponent)
+
+
+def critical_batch_size(loss, B_star: float = pub.KAPLAN2020.B_star,
+                        alpha_B: float = pub.KAPLAN2020.alpha_B):
+    """Kaplan eq. 1.4: B_crit(L) = B_* / L^(1/alpha_B), in tokens, L in nats per token.
+
+    The batch size that balances time and compute (kaplan2020 Section 5.1); defaults are
+    Table 5's B_* = 2.1e8 tokens and alpha_B = 0.21."""
+    _param("B_star", B_star)
+    _param("alpha_B", alpha_B)
+    L = _array("loss", loss)
+    return _out(B_star / L ** (1.0 / alpha_B))
 
 
 @dataclass(frozen=True)

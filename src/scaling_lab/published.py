@@ -127,6 +127,46 @@ KAPLAN2020_ALLOCATION = KaplanAllocationFit(
 )
 
 
+@dataclass(frozen=True)
+class KaplanOverfittingRule:
+    """Kaplan eq. 4.4: to keep the overfitting penalty small, D >~ coefficient * N^exponent.
+
+    N non-embedding parameters, D tokens. The paper derives it from eq. 1.5 by asking that
+    L(N, D) / L(N, infinity) - 1 stay below ``delta_L`` (about the seed-to-seed variation
+    of the loss); exponent ~ alpha_N / alpha_D.
+    """
+
+    coefficient: float
+    exponent: float
+    delta_L: float
+    source: Source
+
+
+KAPLAN2020_OVERFITTING = KaplanOverfittingRule(
+    coefficient=5e3, exponent=0.74, delta_L=0.02,
+    source=Source("kaplan2020", "Section 4.2, eq. 4.4", "D >~ (5 x 10^3) N^0.74"),
+)
+
+
+@dataclass(frozen=True)
+class ExperimentRange:
+    """The range of model and data sizes a paper's fits were made on."""
+
+    N_min: float
+    N_max: float
+    D_min: float
+    D_max: float
+    source: Source
+
+
+KAPLAN2020_RANGE = ExperimentRange(
+    N_min=768, N_max=1.5e9, D_min=22e6, D_max=23e9,
+    source=Source("kaplan2020", "Sections 1-4",
+                  "models of 768 to 1.5 billion non-embedding parameters; "
+                  "datasets of 22 million to 23 billion tokens"),
+)
+
+
 # --------------------------------------------------------------------------------------
 # Hoffmann et al. 2022, "Training Compute-Optimal Large Language Models" (Chinchilla)
 # --------------------------------------------------------------------------------------
@@ -337,7 +377,8 @@ GPT2_SMALL = ModelRecord(
 GPT3 = ModelRecord(
     "GPT-3 175B", 175e9, 300e9,
     Source("brown2020", "Table 2.1 (shape), Section 2.2 (300B tokens)"),
-    n_layer=96, d_model=12288, n_head=96, n_ctx=2048,
+    n_layer=96, d_model=12288, n_head=96, n_ctx=2048, flops=3.14e23,
+    note="training compute 3.14e23 FLOPs (3,640 PF-days) from brown2020 Table D.1",
 )
 LLAMA_65B = ModelRecord(
     "LLaMA 65B", 65.2e9, 1.4e12, Source("touvron2023", "Table 2"),
@@ -395,6 +436,22 @@ PORIAN2024_REFINEDWEB = (
     ExponentStep("+ per-scale hyperparameter tuning", 0.497),
 )
 
+@dataclass(frozen=True)
+class Accelerator:
+    """An accelerator's peak throughput as the vendor states it (not a measured rate)."""
+
+    name: str
+    peak_flops_per_s: float
+    precision: str
+    source: Source
+
+
+A100_BF16 = Accelerator(
+    "NVIDIA A100", 312e12, "bf16/fp16 tensor core, dense (no sparsity)",
+    Source("nvidia2020a100", "vendor specification", "peak, not a measured throughput"),
+)
+
+
 HAGELE2024 = Source("hagele2024", "constant learning rate with cooldown (WSD schedule)")
 SARDANA2024 = Source("sardana2024", "inference-aware objective: training plus inference FLOPs")
 
@@ -402,6 +459,6 @@ SARDANA2024 = Source("sardana2024", "inference-aware objective: training plus in
 BIBTEX_KEYS = (
     "kaplan2020", "hoffmann2022", "besiroglu2024", "muennighoff2023", "rae2021",
     "radford2019", "brown2020", "touvron2023", "touvron2023llama2", "dubey2024",
-    "pearce2024", "porian2024", "hagele2024", "sardana2024",
+    "pearce2024", "porian2024", "hagele2024", "sardana2024", "nvidia2020a100",
 )
 """Every bibtex key this module cites (all present in ``book/references.bib``)."""

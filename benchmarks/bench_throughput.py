@@ -1,0 +1,92 @@
+"""Training throughput of every model size of the CPU presets, next to the machine's fp32 matmul peak
+measured in the same process with the same thread count.
+
+    python benchmarks/bench_throughput.py [--presets smoke,book] [--threads N] [--seconds S]
+
+For each distinct (shape, batch, context) of the presets: tokens/s of real training steps (forward,
+backward, AdamW, clipping: the code path of ``scaling_lab.lab.train``), achieved FLOP/s with the
+*full* FLOP count (``scaling_lab.flops``, method "full") and with 6N, and the fraction of the matmul
+peak. Timings are medians over several timed windows (the machine may be shared). Target: >= 50 % of
+peak for the largest CPU preset model. Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+
+
+def matmul_peak(threads: int, n: int = 1024, seconds: float = 2.0) -> float:
+    """Median fp32 FLOP/s of square matmuls (n x n) @ (n x n) over ~``seconds``."""
+    torch.set_num_threads(threads)
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    for _ in range(3):
+        a @ b
+    rates = []
+    t_end = time.perf_counter() + seconds
+    while time.perf_counter() < t_end:
+        t0 = time.perf_counter()
+        for _ in range(5):
+            torch.mm(a, b)
+        rates.append(5 * 2 * n**3 / (time.perf_counter() - t0))
+    return statistics.median(rates)
+
+
+def model_rate(spec, seconds: float) -> dict:
+    from scaling_lab.lab.train import _Trainer
+
+    long = spec.replace(tokens=spec.tokens_per_step * 10**6, schedule="constant")
+    tr = _Trainer(long, device=torch.device("cpu"), progress=False)
+    tr.train_until(long, 5, set())  # warm up
+    rates = []
+    t_end = time.perf_counter() + seconds
+    while time.perf_counter() < t_end or len(rates) < 3:
+        k = tr.step
+        t0 = time.perf_counter()
+        tr.train_until(long, k + 5, set())
+        rates.append(5 * long.tokens_per_step / (time.perf_counter() - t0))
+    tps = statistics.median(rates)
+    return {"tokens_per_s": tps, "flops_full": tps * tr.info["flops_per_token_full"],
+            "flops_6n": tps * tr.info["flops_per_token_6n"], "params": tr.info["params_total"]}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--presets", default="smoke,book")
+    p.add_argument("--threads", type=int, default=torch.get_num_threads())
+    p.add_argument("--seconds", type=float, default=3.0, help="timed seconds per model")
+    a = p.parse_args(argv)
+    from scaling_lab.lab.presets import get_preset
+
+    torch.set_num_threads(a.threads)
+    specs = {}
+    for name in a.presets.split(","):
+        for s in get_preset(name).plan().specs:
+            k = (s.n_layer, s.d_model, s.n_head, s.n_ctx, s.batch_size)
+            specs.setdefault(k, s)
+    peak = matmul_peak(a.threads)
+    print(f"fp32 matmul peak (1024^3, {a.threads} threads): {peak / 1e9:.1f} GFLOP/s\n")
+    print("| shape (L x d) | params | batch x ctx | tokens/s | GFLOP/s full | GFLOP/s 6N "
+          "| % of peak (full) |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    rows = []
+    for k in sorted(specs, key=lambda k: (k[1], k[0])):
+        s = specs[k]
+        r = model_rate(s, a.seconds)
+        rows.append((s, r))
+        print(f"| {s.n_layer} x {s.d_model} | {r['params']:,} | {s.batch_size} x {s.n_ctx} | "
+              f"{r['tokens_per_s']:,.0f} | {r['flops_full'] / 1e9:.1f} | "
+              f"{r['flops_6n'] / 1e9:.1f} | {100 * r['flops_full'] / peak:.0f} % |", flush=True)
+    peak2 = matmul_peak(a.threads)
+    print(f"\nfp32 matmul peak re-measured after the models: {peak2 / 1e9:.1f} GFLOP/s")
+    s, r = max(rows, key=lambda x: x[1]["params"])
+    frac = r["flops_full"] / max(peak, peak2)
+    print(f"largest model {s.n_layer} x {s.d_model}: {100 * frac:.0f} % of peak "
+          f"({'meets' if frac >= 0.5 else 'below'} the 50 % target)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""``scaling-lab train`` (one run) and ``scaling-lab sweep`` (a preset), registered into
+``scaling_lab.cli``. Bad input raises ``ValueError`` naming the argument and the fix; the dispatcher
+prints it as one line and exits with status 2."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def _positive_int(text: str) -> int:
+    v = int(float(text))
+    if v <= 0 or v != float(text):
+        raise ValueError(f"expected a positive integer, got {text!r}")
+    return v
+
+
+def register(sub) -> None:
+    t = sub.add_parser(
+        "train",
+        help="train one tiny GPT (also runs under torchrun for DDP)",
+        description="Train one model. Under `torchrun --nproc_per_node=K -m scaling_lab.cli train` "
+        "the same command trains with DistributedDataParallel (gloo on CPU, NCCL on CUDA).",
+    )
+    t.add_argument("--layers", type=int, default=2, help="n_layer")
+    t.add_argument("--d-model", type=int, default=64, help="width d_model")
+    t.add_argument("--heads", type=int, default=4, help="attention heads (divide d_model)")
+    t.add_argument("--tokens", type=float, default=1e6, help="training tokens (e.g. 2e6)")
+    t.add_argument("--budget", type=float, help="training FLOPs (full count) instead of --tokens")
+    t.add_argument("--ctx", type=int, default=128, help="context length n_ctx")
+    t.add_argument("--batch", type=int, default=16, help="global batch size in sequences")
+    t.add_argument("--lr", type=float, help="peak learning rate (default: the per-width rule)")
+    t.add_argument("--schedule", default="cosine", help="cosine | wsd | constant")
+    t.add_argument("--warmup", type=int, default=50, help="warmup steps")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--corpus", default="stdlib",
+                   help="stdlib | markov[:order=2,alphabet=16] | local:PATH | hf:NAME")
+    t.add_argument("--untied", action="store_true", help="separate LM head (untied embeddings)")
+    t.add_argument("--store", help="append the result to this results store (JSONL)")
+    t.add_argument("--out", help="write the result record as JSON to this file")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=cmd_train)
+
+    s = sub.add_parser(
+        "sweep",
+        help="run a preset's sweeps into a resumable results store",
+        description="Run a preset (smoke | book | gpu). Runs already in the store are reused, so an "
+        "interrupted sweep resumes where it stopped and chapters share runs.",
+    )
+    s.add_argument("--preset", required=True, help="smoke | book | gpu")
+    s.add_argument("--plan", action="append",
+                   help="only this plan of the preset (repeatable); default: all")
+    s.add_argument("--store", help="results store path (default: the preset's)")
+    s.add_argument("--workers", type=int, help="worker processes (default: the preset's)")
+    s.add_argument("--threads", type=int, help="torch threads per worker")
+    s.add_argument("--resume", action="store_true",
+                   help="continue an interrupted sweep (the default behaviour: finished runs in "
+                   "the store are never redone)")
+    s.add_argument("--dry-run", action="store_true",
+                   help="build every model of the preset and take two steps of each on the CPU")
+    s.add_argument("--no-fit", action="store_true", help="skip the preset's fit checks")
+    s.add_argument("--quiet", action="store_true")
+    s.set_defaults(func=cmd_sweep)
+
+
+def _spec_from_args(a):
+    from .train import RunSpec
+
+    if a.budget is not None and a.budget <= 0:
+        raise ValueError(f"--budget must be positive FLOPs, got {a.budget}")
+    for name in ("layers", "d_model", "heads", "ctx", "batch"):
+        v = getattr(a, name)
+        if v <= 0:
+            raise ValueError(f"--{name.replace('_', '-')} must be a positive integer, got {v}")
+    if a.tokens <= 0:
+        raise ValueError(f"--tokens must be positive, got {a.tokens:g}")
+    from .corpus import parse_corpus
+
+    parse_corpus(a.corpus)  # missing path / unknown kind -> ValueError with the fix
+    spec = RunSpec(a.layers, a.d_model, a.heads, tokens=max(int(a.tokens), a.batch * a.ctx),
+                   n_ctx=a.ctx, batch_size=a.batch, lr=a.lr, schedule=a.schedule,
+                   warmup_steps=a.warmup, seed=a.seed, corpus=a.corpus,
+                   tied_embeddings=not a.untied)
+    if a.tokens < a.batch * a.ctx:
+        raise ValueError(
+            f"--tokens {a.tokens:g} is less than one optimizer step ({a.batch}x{a.ctx} = "
+            f"{a.batch * a.ctx} tokens); raise --tokens or lower --batch/--ctx")
+    if a.budget is not None:
+        from scaling_lab.flops import flops_per_token
+
+        fpt = flops_per_token(spec.shape(), method="full")
+        step = fpt * spec.tokens_per_step
+        if a.budget < step:
+            raise ValueError(
+                f"--budget {a.budget:.3g} FLOPs is too small for one optimizer step "
+                f"({step:.3g} FLOPs for {spec.tokens_per_step} tokens); raise --budget or use a "
+                f"smaller model")
+        spec = spec.replace(tokens=int(a.budget / fpt) // spec.tokens_per_step
+                            * spec.tokens_per_step)
+    return spec
+
+
+def cmd_train(a) -> int:
+    from .train import _dist_info, train
+
+    spec = _spec_from_args(a)
+    res = train(spec, progress=None if not a.quiet else False)
+    _, rank, _ = _dist_info()
+    if rank == 0:
+        rec = res.to_record()
+        if a.store:
+            from .store import ResultStore
+
+            ResultStore(a.store).append(res)
+        if a.out:
+            with open(a.out, "w") as f:
+                json.dump(rec, f)
+        fin = res.final
+        print(f"{res.status}: {spec.n_layer}x{spec.d_model} params={res.info['params_total']} "
+              f"tokens={fin.get('tokens')} val_loss={fin.get('val_loss')} "
+              f"train_loss={fin.get('train_loss'):.4f} wall={fin.get('wall_s'):.1f}s "
+              f"key={res.key}")
+    import torch
+
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
+    return 0
+
+
+def cmd_sweep(a) -> int:
+    from .presets import get_preset
+
+    preset = get_preset(a.preset)
+    if a.workers is not None and a.workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {a.workers}")
+    if a.dry_run:
+        rows = preset.dry_run(log=print)
+        print(f"dry run: {len(rows)} model shapes built and stepped twice on the CPU")
+        return 0
+    summary = preset.run(store=a.store, plans=a.plan, workers=a.workers, threads=a.threads,
+                         progress=not a.quiet, log=print)
+    if not a.no_fit:
+        report = preset.check(store=a.store, plans=a.plan)
+        for line in report["lines"]:
+            print(line)
+        if not report["ok"]:
+            print("preset checks FAILED", file=sys.stderr)
+            return 1
+    print(f"total wall {summary['wall_s']:.1f} s")
+    return 0

@@ -1,0 +1,265 @@
+"""Named sweeps for the command line and the notebooks: ``smoke`` (CI), ``book`` (the website,
+on a 2-core CPU) and ``gpu`` (one consumer GPU, about an hour).
+
+A :class:`Preset` holds named plans (``lofn``: sizes at a fixed token count; ``isoflop``: budgets x
+sizes; ``wsd``: the schedule comparison), the worker/thread layout that makes its numbers
+reproducible on a CPU, and the acceptance checks (fits) the book relies on. Every plan of a preset
+writes into one results store, keyed by spec hash: the chapters that share a preset share runs, and a
+run done once is a cache hit afterwards.
+
+How the book preset was engineered (2-core CPU, byte-level stdlib corpus, n_ctx 128):
+
+* FLOPs are counted in full (``scaling_lab.flops`` method "full": attention and the vocabulary
+  projection included). 6N ignores the embedding/logit and attention work that dominates models of
+  a few 10k parameters and would push the IsoFLOP minimum off the small end of the grid.
+* A fixed small batch (16 x 128 = 2048 tokens) so that the largest models still take hundreds of
+  optimizer steps at the smallest budget; a per-width learning-rate rule (``train.lr_rule``).
+* IsoFLOP runs use the WSD schedule: one long run per size, cooldown branches at each budget's token
+  count, so a size costs about one run however many budgets it serves; each branch is stored under
+  the key a standalone WSD run would have.
+* Budgets and size grids were chosen from a WSD exploration of L(N, D) so that each budget's
+  minimum sits inside its grid; grids are centred on the expected optimum of each budget.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .store import ResultStore
+from .sweep import Plan, as_shape, default_threads, grid_plan, isoflop_plan, run_plan, wsd_plan
+
+
+@dataclass
+class Preset:
+    name: str
+    description: str
+    plans: dict[str, Callable[[], Plan]]
+    workers: int = 2
+    threads: int | None = None  # per worker; None: cpu_count // workers
+    checks: dict[str, Callable] = field(default_factory=dict)
+    default_store: str = ""
+
+    def store_path(self, store: str | None = None) -> Path:
+        if store:
+            return Path(store)
+        root = os.environ.get("SCALING_LAB_RESULTS", "results")
+        return Path(root) / (self.default_store or f"{self.name}.jsonl")
+
+    def plan(self, names=None) -> Plan:
+        names = self._names(names)
+        items, seen = [], set()
+        for n in names:
+            for it in self.plans[n]().items:
+                items.append(it)
+        return Plan("+".join(names), items)
+
+    def _names(self, names):
+        if not names:
+            return list(self.plans)
+        if isinstance(names, str):
+            names = [names]
+        bad = [n for n in names if n not in self.plans]
+        if bad:
+            raise ValueError(f"preset {self.name!r} has no plan {bad[0]!r}; known plans: "
+                             f"{', '.join(self.plans)}")
+        return list(names)
+
+    def run(self, store=None, plans=None, workers=None, threads=None, progress=True,
+            log=print) -> dict:
+        """Train every run of the chosen plans that the store does not hold yet."""
+        workers = workers or self.workers
+        threads = threads or self.threads or default_threads(workers)
+        t0 = time.time()
+        summ = run_plan(self.plan(plans), self.store_path(store), workers=workers,
+                        threads=threads, progress=progress, log=log)
+        summ["wall_s"] = time.time() - t0
+        return summ
+
+    def frame(self, plan: str, store=None):
+        """The results of one plan (with its labels, e.g. ``budget``) as a DataFrame."""
+        self._names(plan)
+        return self.plans[plan]().frame(ResultStore(self.store_path(store)))
+
+    def check(self, store=None, plans=None) -> dict:
+        """Run the preset's acceptance checks (fits) on the plans' results."""
+        lines, ok, out = [], True, {}
+        for n in self._names(plans):
+            if n not in self.checks:
+                continue
+            res = self.checks[n](self.frame(n, store))
+            out[n] = res
+            ok &= res["ok"]
+            lines.extend(res["lines"])
+        return {"ok": ok, "lines": lines, "results": out}
+
+    def dry_run(self, log=print, steps: int = 2) -> list[dict]:
+        """Build every model of the preset and take ``steps`` optimizer steps of each on the CPU
+        (batch of 2 sequences, fp32)."""
+        import torch
+
+        from .train import _Trainer
+
+        rows, seen = [], set()
+        for it in self.plan().items:
+            s = it.spec
+            shape_key = (s.n_layer, s.d_model, s.n_head, s.n_ctx, s.batch_size, s.corpus)
+            if shape_key in seen:
+                continue
+            seen.add(shape_key)
+            t0 = time.perf_counter()
+            # batch of 2 sequences: the point is that every shape builds, runs and learns on
+            # this machine's code path, not the GPU's speed
+            small = s.replace(dtype="fp32", batch_size=2, tokens=2 * s.n_ctx * steps)
+            tr = _Trainer(small, device=torch.device("cpu"), progress=False)
+            ok = tr.train_until(tr.spec, steps, set())
+            rows.append({"n_layer": s.n_layer, "d_model": s.d_model,
+                         "params": tr.info["params_total"], "loss": tr.losses[-1],
+                         "ok": ok, "s": time.perf_counter() - t0})
+            if log:
+                log(f"  {s.n_layer:>2}x{s.d_model:<5} params={tr.info['params_total']:>11,} "
+                    f"loss after {steps} steps={tr.losses[-1]:.3f} ({rows[-1]['s']:.1f} s)")
+            if not ok:
+                raise ValueError(f"dry run: {s.n_layer}x{s.d_model} diverged in {steps} steps")
+        return rows
+
+
+# ----------------------------------------------------------------------------- checks
+def check_lofn(df, max_rms: float | None = None, bootstrap: int = 200, n_col="params_non_embedding"):
+    """L(N) = E + A / N^alpha through the plan's final validation losses (N non-embedding)."""
+    import numpy as np
+
+    from scaling_lab.fitting import fit_power_law
+
+    df = df[df["status"] == "ok"].sort_values(n_col)
+    N, L = df[n_col].to_numpy(float), df["val_loss"].to_numpy(float)
+    fit = fit_power_law(N, L, offset=True, bootstrap=bootstrap, seed=0)
+    pred = np.asarray(fit.predict(N), float)
+    rms = float(np.sqrt(np.mean((pred - L) ** 2)))
+    lo, hi = fit.ci["alpha"]
+    ok = bool(lo > 0)
+    if max_rms is not None:
+        ok &= rms <= max_rms
+    p = fit.params
+    lines = [f"L(N) fit over {len(N)} sizes (N = non-embedding params): E={p['E']:.3f} "
+             f"A={p['A']:.3g} alpha={p['alpha']:.3f} [{lo:.3f}, {hi:.3f}] RMS={rms:.4f} nats "
+             f"-> {'ok' if ok else 'FAILED'}"]
+    return {"ok": ok, "lines": lines, "fit": fit, "rms": rms, "alpha": p["alpha"],
+            "alpha_ci": (lo, hi)}
+
+
+def check_isoflop(df, bootstrap: int = 200, n_col="params_total", min_budgets: int = 3):
+    """Per-budget parabolas in log N (N total params: Hoffmann's N), interior minima, and
+    N_opt = G C^a with a bootstrap interval. FLOPs are the plan's (full) count."""
+    import numpy as np
+
+    from scaling_lab.fitting import fit_isoflop
+
+    df = df[df["status"] == "ok"]
+    fit = fit_isoflop(df[n_col].to_numpy(float), df["budget"].to_numpy(float),
+                      df["val_loss"].to_numpy(float), method="parabola", bootstrap=bootstrap,
+                      seed=0)
+    lines, ok = [], True
+    for o in fit.optima:
+        sub = df[np.isclose(df["budget"], o["C"], rtol=1e-6)].sort_values(n_col)
+        best = int(np.argmin(sub["val_loss"].to_numpy()))
+        best_inside = 0 < best < len(sub) - 1
+        good = bool(o["interior"] and o["opens_up"] and best_inside)
+        ok &= good
+        fpt = float(np.interp(np.log(o["N_opt"]), np.log(sub[n_col]),
+                              sub["flops_per_token_full"]))
+        lines.append(f"  C={o['C']:.3g}: N_opt={o['N_opt']:,.0f} (tokens/param ~"
+                     f"{o['C'] / fpt / o['N_opt']:.0f}), best run {best + 1} of {len(sub)}, "
+                     f"vertex interior={o['interior']} -> {'ok' if good else 'FAILED'}")
+    ok &= len(fit.optima) >= min_budgets
+    a = fit.params["a"]
+    ci = fit.ci["a"] if fit.ci else (math.nan, math.nan)
+    head = (f"IsoFLOP over {len(fit.optima)} budgets (N = total params, C = full FLOPs): "
+            f"N_opt ~ C^a, a={a:.3f} [{ci[0]:.3f}, {ci[1]:.3f}] -> {'ok' if ok else 'FAILED'}")
+    return {"ok": bool(ok), "lines": [head] + lines, "fit": fit, "a": a, "a_ci": ci}
+
+
+# ----------------------------------------------------------------------------- the presets
+STDLIB = "stdlib"
+
+# smoke: six sizes at a fixed token count, cosine; about a minute on 2 cores
+SMOKE_SIZES = [(1, 16, 1), (1, 24, 2), (2, 32, 2), (2, 48, 3), (3, 64, 4), (3, 80, 5)]
+SMOKE_TOKENS = 1_048_576
+
+BOOK_LOFN_SIZES = [(1, 16, 1), (1, 24, 2), (2, 32, 2), (2, 48, 3), (3, 64, 4), (3, 96, 6)]
+BOOK_LOFN_TOKENS = 6_291_456
+BOOK_ISO_BUDGETS = [1e12, 2.5e12, 6e12]
+BOOK_ISO_SIZES = {
+    1e12: [(1, 16, 1), (1, 24, 2), (2, 32, 2), (2, 48, 3), (3, 64, 4)],
+    2.5e12: [(1, 24, 2), (2, 32, 2), (2, 48, 3), (3, 64, 4), (3, 96, 6)],
+    6e12: [(2, 32, 2), (2, 48, 3), (3, 64, 4), (3, 96, 6), (4, 128, 8)],
+}
+BOOK_WSD_SIZE = (2, 48, 3)
+BOOK_WSD_TOKENS = [1_048_576, 2_097_152, 4_194_304]
+
+BOOK_COMMON = dict(n_ctx=128, batch_size=16, warmup_steps=50, corpus=STDLIB, seed=0)
+
+GPU_COMMON = dict(n_ctx=256, batch_size=64, warmup_steps=200, corpus=STDLIB, seed=0, dtype="auto")
+GPU_SIZES = [(2, 128, 4), (4, 192, 6), (4, 256, 8), (6, 320, 10), (6, 384, 12), (8, 512, 16)]
+GPU_BUDGETS = [1e15, 3e15, 1e16]
+
+
+def _smoke_plans():
+    return {
+        "lofn": lambda: grid_plan("lofn", SMOKE_SIZES, SMOKE_TOKENS, schedule="cosine",
+                                  **BOOK_COMMON),
+    }
+
+
+def _book_plans():
+    return {
+        "lofn": lambda: grid_plan("lofn", BOOK_LOFN_SIZES, BOOK_LOFN_TOKENS, schedule="cosine",
+                                  **BOOK_COMMON),
+        "isoflop": lambda: isoflop_plan("isoflop", BOOK_ISO_BUDGETS, BOOK_ISO_SIZES,
+                                        flops="full", schedule="wsd", **BOOK_COMMON),
+        # WSD branches (cache hits shared with isoflop where specs coincide) next to cosine runs
+        "wsd": lambda: wsd_plan("wsd", [BOOK_WSD_SIZE], BOOK_WSD_TOKENS, **BOOK_COMMON)
+        + grid_plan("cosine", [BOOK_WSD_SIZE], BOOK_WSD_TOKENS[0], **BOOK_COMMON)
+        + grid_plan("cosine", [BOOK_WSD_SIZE], BOOK_WSD_TOKENS[1], **BOOK_COMMON)
+        + grid_plan("cosine", [BOOK_WSD_SIZE], BOOK_WSD_TOKENS[2], **BOOK_COMMON),
+    }
+
+
+def _gpu_plans():
+    return {
+        "lofn": lambda: grid_plan("lofn", GPU_SIZES, 100_000_000, schedule="cosine",
+                                  **GPU_COMMON),
+        "isoflop": lambda: isoflop_plan("isoflop", GPU_BUDGETS, GPU_SIZES, flops="full",
+                                        schedule="wsd", **GPU_COMMON),
+    }
+
+
+PRESETS: dict[str, Preset] = {
+    "smoke": Preset(
+        "smoke", "CI: six tiny models at ~1M tokens and an L(N) fit, <= 3 min on 2 cores",
+        _smoke_plans(), workers=2, threads=1,
+        checks={"lofn": lambda df: check_lofn(df, bootstrap=200)},
+    ),
+    "book": Preset(
+        "book", "the website on a 2-core CPU: L(N), IsoFLOP with interior minima, WSD; <= 25 min",
+        _book_plans(), workers=2, threads=1,
+        checks={"lofn": lambda df: check_lofn(df, max_rms=0.01),
+                "isoflop": check_isoflop},
+    ),
+    "gpu": Preset(
+        "gpu", "one consumer GPU, about an hour: bf16, wider models, more tokens",
+        _gpu_plans(), workers=1, threads=None,
+        checks={"lofn": lambda df: check_lofn(df, max_rms=0.01), "isoflop": check_isoflop},
+    ),
+}
+
+
+def get_preset(name: str) -> Preset:
+    """The preset called ``name``; ``ValueError`` listing the known ones otherwise."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}")
+    return PRESETS[name]
