@@ -290,3 +290,26 @@ def test_bad_input_names_the_argument(call, arg):
 def test_error_message_gives_value_and_index():
     with pytest.raises(ValueError, match=r"N must be positive and finite; got -3 at index 2"):
         HOFF.loss([1e9, 2e9, -3], 1e10)
+
+
+# ---------------------------------------------------------------- Pearce & Song (pearce2024)
+
+def test_nonembedding_frontier_matches_numeric_and_limits():
+    import numpy as np
+    from scaling_lab import laws as L
+
+    law = L.ChinchillaLaw.besiroglu2024()
+    N = np.logspace(3, 9, 13)
+    fr = L.nonembedding_frontier(law, N)
+    assert np.allclose(L.nonembedding_optimum(law, fr.C_nonemb), N, rtol=1e-5)
+    # local exponent: analytic = finite differences; limits beta/(beta+alpha/3) and law.a
+    fd = np.gradient(np.log(N), np.log(fr.C_nonemb))
+    assert np.allclose(fd[1:-1], fr.local_exponent[1:-1], atol=0.03)
+    tiny = L.nonembedding_frontier(law, 1.0).local_exponent
+    assert float(tiny) == pytest.approx(law.beta / (law.beta + law.alpha / 3), abs=0.01)
+    huge = L.nonembedding_frontier(law, 1e16).local_exponent
+    assert float(huge) == pytest.approx(law.a, abs=0.01)
+    # with no embeddings it is the plain Chinchilla allocation
+    plain = L.nonembedding_frontier(law, N, coefficient=0.0)
+    assert np.allclose(plain.local_exponent, law.a)
+    assert np.allclose(plain.N_nonemb, law.optimal(plain.C_nonemb).N_opt, rtol=1e-9)

@@ -672,3 +672,65 @@ class DataConstrainedLaw:
         Np = np.asarray(effective_params(U_N, N, self.R_N_star))
         Dp = np.asarray(effective_data(U_D, D, self.R_D_star))
         return _out(self.E + self.A * Np ** (-self.alpha) + self.B * Dp ** (-self.beta))
+
+
+# ---------------------------------------------------- non-embedding accounting (Pearce & Song)
+
+@dataclass(frozen=True)
+class NonEmbeddingFrontier:
+    """A Chinchilla-form law's compute-optimal frontier seen in Kaplan's non-embedding terms.
+
+    For each non-embedding size N_nonemb: total parameters N_total = N + c N^p, the tokens D that
+    make it optimal, the non-embedding compute C_nonemb = 6 N_nonemb D, the total compute
+    6 N_total D, and ``local_exponent`` = d log N_nonemb,opt / d log C_nonemb.
+    """
+
+    N_nonemb: np.ndarray
+    N_total: np.ndarray
+    D: np.ndarray
+    C_nonemb: np.ndarray
+    C_total: np.ndarray
+    local_exponent: np.ndarray
+
+
+def nonembedding_frontier(law: ChinchillaLaw, N_nonemb, coefficient: float = pub.PEARCE2024.coefficient,
+                          exponent: float = pub.PEARCE2024.exponent) -> NonEmbeddingFrontier:
+    """Pearce & Song's (pearce2024) argument in closed form.
+
+    Take the law in *total* parameters, L = E + A/N_T^alpha + B/D^beta, with
+    N_T = N + c N^p (N non-embedding), and minimise it at fixed non-embedding compute
+    C = 6 N D, as Kaplan et al. did. Setting dL/dN = 0 with D = C / (6N) gives
+    beta B D^-beta = alpha A N_T^-(alpha+1) N dN_T/dN, so the optimal D for each N is
+    D = (beta B / (alpha A))^(1/beta) N_T^((1+alpha)/beta) (N dN_T/dN)^(-1/beta), and
+    C = 6 N D. The local exponent is 1 / (d log C / d log N), computed analytically.
+    As N grows the embedding term vanishes and the exponent tends to beta/(alpha+beta) = law.a.
+    """
+    N = _array("N_nonemb", N_nonemb)
+    _param("coefficient", coefficient, allow_zero=True)
+    _param("exponent", exponent)
+    c, p, al, be = float(coefficient), float(exponent), law.alpha, law.beta
+    NT = N + c * N ** p
+    NdNT = N + c * p * N ** p                       # N dN_T/dN
+    D = (be * law.B / (al * law.A)) ** (1 / be) * NT ** ((1 + al) / be) * NdNT ** (-1 / be)
+    # d log C / d log N = 1 + (1+alpha)/beta dlogNT/dlogN - 1/beta dlog(N dNT/dN)/dlogN
+    dlogNT = NdNT / NT
+    dlogNdNT = (N + c * p * p * N ** p) / NdNT
+    g = 1 + (1 + al) / be * dlogNT - dlogNdNT / be
+    return NonEmbeddingFrontier(N_nonemb=N, N_total=NT, D=D, C_nonemb=6 * N * D,
+                                C_total=6 * NT * D, local_exponent=1 / g)
+
+
+def nonembedding_optimum(law: ChinchillaLaw, C_nonemb, coefficient: float = pub.PEARCE2024.coefficient,
+                         exponent: float = pub.PEARCE2024.exponent) -> np.ndarray:
+    """N_nonemb minimising law.loss(N + c N^p, C / (6N)) at fixed non-embedding compute C,
+    by bounded 1-D minimisation over log N (a numerical check on :func:`nonembedding_frontier`)."""
+    C = _array("C_nonemb", C_nonemb)
+    out = np.empty(C.size)
+    for i, c in enumerate(C.ravel()):
+        def f(x, c=c):
+            n = math.exp(x)
+            return law.loss(n + coefficient * n ** exponent, c / (6 * n))
+        hi = math.log(c / 6.0)                      # at least one token per parameter... and D >= 1
+        res = minimize_scalar(f, bounds=(0.0, hi), method="bounded", options={"xatol": 1e-10, "maxiter": 5000})
+        out[i] = math.exp(res.x)
+    return _out(out.reshape(C.shape))

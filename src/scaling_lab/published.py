@@ -65,6 +65,9 @@ class KaplanSingleFits:
     source: Source
 
 
+KAPLAN2020_NONEMB_RANGE: tuple[float, float] = (768, 1.5e9)
+"""Non-embedding parameters of Kaplan et al.'s models, smallest and largest (kaplan2020, Section 1)."""
+
 KAPLAN2020 = KaplanSingleFits(
     alpha_N=0.076, N_c=8.8e13,
     alpha_D=0.095, D_c=5.4e13,
@@ -230,15 +233,20 @@ class AllocationExponents:
     a: float
     b: float
     source: Source
+    a_interval: tuple[float, float] | None = None
+    b_interval: tuple[float, float] | None = None
 
 
 _T2 = Source("hoffmann2022", "Table 2",
-             "point estimates; the brackets printed there are 10th-90th percentiles, "
-             "not standard errors")
+             "point estimates; the intervals are the brackets printed there: 10th-90th "
+             "percentiles of a bootstrap, not standard errors")
 HOFFMANN2022_TABLE2 = (
-    AllocationExponents("Approach 1: minimum over training curves", 0.50, 0.50, _T2),
-    AllocationExponents("Approach 2: IsoFLOP profiles", 0.49, 0.51, _T2),
-    AllocationExponents("Approach 3: parametric loss fit", 0.46, 0.54, _T2),
+    AllocationExponents("Approach 1: minimum over training curves", 0.50, 0.50, _T2,
+                        (0.488, 0.502), (0.501, 0.512)),
+    AllocationExponents("Approach 2: IsoFLOP profiles", 0.49, 0.51, _T2,
+                        (0.462, 0.534), (0.483, 0.529)),
+    AllocationExponents("Approach 3: parametric loss fit", 0.46, 0.54, _T2,
+                        (0.454, 0.455), (0.542, 0.543)),
     AllocationExponents("Kaplan et al. (2020)", 0.73, 0.27, _T2),
 )
 

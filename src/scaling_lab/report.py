@@ -58,3 +58,20 @@ def glue_figure(name: str, fig) -> None:
 
     glue(name, fig, display=False)
     plt.close(fig)
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def format_sci(value: float, digits: int = 3) -> str:
+    """``5.88e23`` as ``5.88 × 10²³`` (``digits`` significant digits; plain below 1e4)."""
+    v = float(value)
+    if v == 0 or 1e-3 <= abs(v) < 1e4:
+        return format(v, f".{digits}g")
+    mant, exp = f"{v:.{digits - 1}e}".split("e")
+    return f"{mant} × 10{str(int(exp)).translate(_SUPERSCRIPT)}"
+
+
+def glue_sci(name: str, value: float, digits: int = 3, display: bool = False) -> Text:
+    """Glue a large or small number in scientific notation, e.g. ``5.88 × 10²³``."""
+    return glue_text(name, format_sci(value, digits), display=display)

@@ -24,6 +24,12 @@ def _check(name: str, value, lo: float = 0.0, integer: bool = False) -> None:
         raise ValueError(f"{name} must be {kind} > {lo:g}; got {value!r}")
 
 
+def _check_positive_array(name: str, value) -> None:
+    v = np.asarray(value, dtype=float)
+    if not np.all(np.isfinite(v) & (v > 0)):
+        raise ValueError(f"{name} must be positive and finite; got {value!r}")
+
+
 def zipf_frequencies(n_skills: int, a: float) -> np.ndarray:
     """Frequencies ``p_k ∝ k^-(1+a)`` of skills ``k = 1..n_skills``, normalised to sum to 1."""
     _check("n_skills", n_skills, 1, integer=True)
@@ -80,3 +86,144 @@ def quanta_learning_curves(a: float = 0.5, n_skills: int = 1_000_000, tau: int =
         seen = d
         loss_data[j] = p[counts < tau].sum()
     return QuantaCurves(a, n.astype(float), loss_capacity, D.astype(float), loss_data)
+
+
+# ----------------------------------------------------------------------------------------------
+# Training runs simulated from a known Chinchilla-form law (chapter 4: do the fits recover it?)
+
+def _law_like(law) -> None:
+    if not all(hasattr(law, k) for k in ("loss", "optimal")):
+        raise ValueError(f"law must be a scaling_lab.laws.ChinchillaLaw (loss and optimal methods); "
+                         f"got {type(law).__name__}")
+
+
+def simulate_runs(law, budgets, sizes_per_budget: int = 9, noise: float = 0.01, seed: int = 0,
+                  span: float = 1.0, center=None):
+    """An IsoFLOP sweep drawn from a known law: for each budget C, ``sizes_per_budget`` model sizes.
+
+    law:       a :class:`scaling_lab.laws.ChinchillaLaw` (the truth; N total parameters).
+    budgets:   FLOP budgets C; every run of a budget has D = C / (6 N) tokens.
+    sizes_per_budget: model sizes per budget, log-spaced over ``span`` decades either side of the
+               centre (default: the law's own N_opt(C); pass ``center`` = an array of one N per budget
+               to centre elsewhere, as an experimenter who does not know the optimum would).
+    noise:     standard deviation of multiplicative log-normal noise on the loss (0.01 = about 1 %).
+    seed:      seed of the noise.
+
+    Returns a pandas DataFrame, one row per run: C, N, D, loss_true (the law), loss (with noise).
+    """
+    import pandas as pd
+
+    _law_like(law)
+    C = np.atleast_1d(np.asarray(budgets, dtype=float))
+    if C.ndim != 1 or C.size == 0 or not np.all(np.isfinite(C) & (C > 0)):
+        raise ValueError("budgets must be a non-empty 1-D array of positive FLOP counts")
+    _check("sizes_per_budget", sizes_per_budget, 0, integer=True)
+    if not (np.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise must be a number >= 0; got {noise!r}")
+    _check("span", span)
+    mid = np.asarray(law.optimal(C).N_opt if center is None else center, dtype=float).reshape(-1)
+    if mid.size != C.size or not np.all(mid > 0):
+        raise ValueError(f"center must hold one positive N per budget ({C.size}); got {mid.size}")
+    offsets = np.linspace(-span, span, int(sizes_per_budget)) if sizes_per_budget > 1 else np.zeros(1)
+    N = (mid[:, None] * 10.0 ** offsets[None, :]).ravel()
+    CC = np.repeat(C, offsets.size)
+    D = CC / (6.0 * N)
+    truth = np.asarray(law.loss(N, D), dtype=float)
+    rng = np.random.default_rng(seed)
+    loss = truth * np.exp(noise * rng.standard_normal(truth.size))
+    return pd.DataFrame({"C": CC, "N": N, "D": D, "loss_true": truth, "loss": loss})
+
+
+def simulate_training_curves(law, sizes, max_flops: float, points_per_run: int = 40,
+                             noise: float = 0.005, seed: int = 0, min_tokens: float | None = None):
+    """Training curves of several model sizes, as if every checkpoint were a run tuned to its length.
+
+    Each model N is evaluated at log-spaced token counts D up to ``max_flops / (6 N)``; the loss at
+    D is the law's L(N, D) with multiplicative log-normal noise ``noise``. This is the *ideal* case
+    Hoffmann et al.'s approach 1 aims for (they trained each size with several schedule lengths);
+    checkpoints of one long run are worse (see :func:`schedule_loss`).
+
+    Returns a DataFrame with one row per checkpoint: run, N, D, C = 6 N D, loss_true, loss
+    (the columns :func:`scaling_lab.fitting.fit_envelope` reads).
+    """
+    import pandas as pd
+
+    _law_like(law)
+    sizes = np.atleast_1d(np.asarray(sizes, dtype=float))
+    if not np.all(np.isfinite(sizes) & (sizes > 0)):
+        raise ValueError("sizes must be positive parameter counts")
+    _check("max_flops", max_flops)
+    _check("points_per_run", points_per_run, 1, integer=True)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i, N in enumerate(sizes):
+        D_max = max_flops / (6.0 * N)
+        D_min = min_tokens if min_tokens is not None else D_max / 1e3
+        if D_max <= D_min:
+            continue
+        D = np.logspace(np.log10(D_min), np.log10(D_max), int(points_per_run))
+        truth = np.asarray(law.loss(N, D), dtype=float)
+        loss = truth * np.exp(noise * rng.standard_normal(D.size))
+        rows.append(pd.DataFrame({"run": i, "N": N, "D": D, "C": 6.0 * N * D,
+                                  "loss_true": truth, "loss": loss}))
+    if not rows:
+        raise ValueError("no run has a token range: raise max_flops or lower min_tokens")
+    return pd.concat(rows, ignore_index=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# A toy model of the loss under a cosine learning-rate schedule (chapter 5)
+
+def cosine_lr(tokens, horizon, final_fraction: float = 0.1):
+    """Cosine learning rate, as a fraction of its peak, after ``tokens`` of a run of ``horizon`` tokens.
+
+    eta(t) / eta_max = f + (1 - f) (1 + cos(pi t / T)) / 2 for t <= T (warmup ignored), f the final
+    fraction; it stays at f after T.
+    """
+    _check_positive_array("horizon", horizon)
+    if not (0 <= final_fraction < 1):
+        raise ValueError(f"final_fraction must lie in [0, 1); got {final_fraction!r}")
+    t = np.minimum(np.asarray(tokens, dtype=float), horizon)
+    return final_fraction + (1 - final_fraction) * 0.5 * (1 + np.cos(np.pi * t / horizon))
+
+
+def cosine_lr_area(tokens, horizon, final_fraction: float = 0.1):
+    """Integral of :func:`cosine_lr` from 0 to ``tokens`` (in tokens): the "distance travelled"."""
+    _check_positive_array("horizon", horizon)
+    t = np.asarray(tokens, dtype=float)
+    tt = np.minimum(t, horizon)
+    f = final_fraction
+    area = f * tt + (1 - f) * 0.5 * (tt + horizon / np.pi * np.sin(np.pi * tt / horizon))
+    return area + f * np.maximum(t - horizon, 0.0)
+
+
+def schedule_loss(law, N, tokens, horizon, final_fraction: float = 0.1, kappa: float = 0.5):
+    """A TOY model of the loss after ``tokens`` of a cosine run planned for ``horizon`` tokens.
+
+    Not a published law: a two-term caricature chosen to behave like measured curves (a run is
+    best at the end of the schedule it was tuned for; an unfinished schedule sits above it).
+
+        L = E + A / N^alpha + B / D_eff^beta * (1 + kappa * (eta(t) - f) / (1 - f))
+
+    * progress: D_eff = area under the learning-rate curve so far, rescaled so that a *finished*
+      run (t = T) has D_eff = T. Mid-schedule the area is larger than a finished short run's, which
+      helps a little;
+    * noise: a loss excess proportional to how far the learning rate still is above its final
+      value f (a high learning rate keeps the iterate bouncing around), a fraction ``kappa`` of the
+      data term at peak learning rate. It vanishes at the end of the schedule.
+
+    With t = T the model returns exactly ``law.loss(N, T)``: the law describes runs whose schedule
+    ends where they are evaluated. Vectorised over N, tokens and horizon (broadcast).
+    """
+    _law_like(law)
+    if kappa < 0:
+        raise ValueError(f"kappa must be >= 0; got {kappa!r}")
+    N, t, T = np.broadcast_arrays(np.asarray(N, float), np.asarray(tokens, float), np.asarray(horizon, float))
+    if np.any(t <= 0) or np.any(T <= 0) or np.any(N <= 0):
+        raise ValueError("N, tokens and horizon must be positive")
+    f = final_fraction
+    D_eff = cosine_lr_area(t, T, f) / ((1 + f) / 2)      # = T at the end of the schedule
+    eta = cosine_lr(t, T, f)
+    data_term = law.B * D_eff ** (-law.beta) * (1 + kappa * (eta - f) / (1 - f))
+    out = law.E + law.A * N ** (-law.alpha) + data_term
+    return float(out) if np.ndim(out) == 0 else out
