@@ -65,8 +65,6 @@ class KaplanSingleFits:
     source: Source
 
 
-KAPLAN2020_NONEMB_RANGE: tuple[float, float] = (768, 1.5e9)
-"""Non-embedding parameters of Kaplan et al.'s models, smallest and largest (kaplan2020, Section 1)."""
 
 KAPLAN2020 = KaplanSingleFits(
     alpha_N=0.076, N_c=8.8e13,
