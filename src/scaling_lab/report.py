@@ -33,22 +33,21 @@ class Text(str):
         return str(self)
 
 
-def glue_number(name: str, value: float, fmt: str = ".3g", display: bool = False) -> Formatted:
-    """Glue ``value`` formatted with ``fmt`` (e.g. ``".3f"``, ``",.0f"``, ``".2e"``, ``".1%"``)."""
+def glue_number(name: str, value: float, fmt: str = ".3g", display: bool = False) -> None:
+    """Glue ``value`` formatted with ``fmt`` (e.g. ``".3f"``, ``",.0f"``, ``".2e"``, ``".1%"``).
+
+    Returns None on purpose: as the last line of a cell, a returned value would be displayed.
+    """
     from myst_nb import glue
 
-    out = Formatted(float(value), fmt)
-    glue(name, out, display=display)
-    return out
+    glue(name, Formatted(float(value), fmt), display=display)
 
 
-def glue_text(name: str, text: str, display: bool = False) -> Text:
+def glue_text(name: str, text: str, display: bool = False) -> None:
     """Glue a short piece of text (a model name, a formatted range like ``0.31-0.37``)."""
     from myst_nb import glue
 
-    out = Text(text)
-    glue(name, out, display=display)
-    return out
+    glue(name, Text(text), display=display)
 
 
 def glue_figure(name: str, fig) -> None:
@@ -72,6 +71,6 @@ def format_sci(value: float, digits: int = 3) -> str:
     return f"{mant} × 10{str(int(exp)).translate(_SUPERSCRIPT)}"
 
 
-def glue_sci(name: str, value: float, digits: int = 3, display: bool = False) -> Text:
+def glue_sci(name: str, value: float, digits: int = 3, display: bool = False) -> None:
     """Glue a large or small number in scientific notation, e.g. ``5.88 × 10²³``."""
-    return glue_text(name, format_sci(value, digits), display=display)
+    glue_text(name, format_sci(value, digits), display=display)
