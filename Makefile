@@ -6,13 +6,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test install smoke freeze clean help
+MATHJAX := mathjax@3.2.2
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: book test test-browser install smoke freeze clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make book    build the book into _build/html (creates .venv and installs on first use)"
 	@echo "make test    run the tests (the same command CI runs)"
 	@echo "make smoke   build the book quickly with the smoke preset"
+	@echo "make test-browser  open every page of the smoke build in headless Chromium"
 	@echo "make clean   remove _build"
 
 $(BIN)/python:
@@ -34,6 +38,14 @@ smoke: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Every page in headless Chromium (the system's; `apt-get install chromium`): MathJax typesets,
+# images load, a dropdown solution opens, no console errors; screenshots in _build/screenshots.
+test-browser: $(STAMP)
+	@test -x "$(CHROMIUM)" || { echo "test-browser needs Chromium at $(CHROMIUM): apt-get install chromium"; exit 2; }
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-browser.txt
+	npm install --prefix _build/browser-deps --no-audit --no-fund --silent $(MATHJAX)
+	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -m browser tests/browser
 
 freeze: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'

@@ -41,6 +41,12 @@ def test_page_hides_injected_parameters_and_shows_how_it_ran(smoke_build, nb):
     assert "Traceback" not in html and 'class="output traceback' not in html
 
 
+def test_status_line_names_parameters_that_differ_from_the_cell(smoke_build):
+    """Smoke overrides chapter 1's n_boot; the page must say so rather than show 1000 silently."""
+    html = (smoke_build.out / "html" / "notebooks" / "01_power_laws.html").read_text()
+    assert "<code>n_boot = 200</code>" in html and "instead of the values shown" in html
+
+
 def test_same_preset_gives_identical_glued_numbers(smoke_build, tmp_path):
     """Execute every chapter a second time: every glued value must be the same, digit for digit."""
     proc = run_build("--preset", "smoke", "--no-html", "--out", str(tmp_path / "again"))

@@ -131,3 +131,21 @@ def test_first_code_cell_installs_the_package_on_colab_only(path):
     assert first is not None and first.source == cell_source(), \
         f"{path.name}: run `python tools/colab.py` to add the Colab install cell"
     assert "remove-cell" in first.metadata.get("tags", [])
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_parameters_cell_shows_the_book_presets_values(path):
+    """The website is built with params/book.yaml, and its pages show the parameters cell: the
+    defaults there must be the values the book preset injects, or the page would misstate them."""
+    import ast
+
+    import papermill
+
+    from tools.build import load_preset, parameters_for
+
+    declared = papermill.inspect_notebook(str(path))
+    injected = parameters_for(path, load_preset(ROOT, "book"))
+    for name, value in injected.items():
+        default = ast.literal_eval(declared[name]["default"])
+        assert default == value, (f"{path.name}: parameters cell has {name} = {default!r} but "
+                                  f"params/book.yaml injects {value!r}; make them agree")

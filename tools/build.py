@@ -124,8 +124,28 @@ def stage_sources(root: Path, stage: Path) -> None:
     (stage / "notebooks").mkdir(exist_ok=True)
 
 
-def execute(root: Path, stage: Path, nb_rel: Path, preset: dict) -> tuple[float, str | None]:
-    """Run one chapter with papermill into the stage. Returns (seconds, error or None)."""
+def changed_from_defaults(nb_path: Path, params: dict) -> dict:
+    """The injected parameters whose value differs from the default in the parameters cell."""
+    import ast
+
+    import papermill
+
+    declared = papermill.inspect_notebook(str(nb_path))
+    changed = {}
+    for name, value in params.items():
+        try:
+            default = ast.literal_eval(declared[name]["default"])
+        except (ValueError, SyntaxError):
+            default = object()  # not a literal: treat as changed
+        if default != value:
+            changed[name] = value
+    return changed
+
+
+def execute(root: Path, stage: Path, nb_rel: Path, preset: dict) -> tuple[float, str | None, dict]:
+    """Run one chapter with papermill into the stage.
+
+    Returns (seconds, error or None, the parameters that differ from the cell's defaults)."""
     import papermill
 
     src, dst = root / nb_rel, stage / nb_rel
@@ -141,17 +161,23 @@ def execute(root: Path, stage: Path, nb_rel: Path, preset: dict) -> tuple[float,
             execution_timeout=int(budget) + 1)
     except Exception as exc:  # papermill already wrote the failing notebook to dst
         error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
-    return time.perf_counter() - t0, error
+    return time.perf_counter() - t0, error, changed_from_defaults(src, params)
 
 
-def finish_page(nb, preset_name: str, commit: str, date: str, seconds: float) -> None:
-    """Hide papermill's injected cell; say how the page was produced under its title."""
+def finish_page(nb, preset_name: str, commit: str, date: str, seconds: float,
+                changed: dict | None = None) -> None:
+    """Hide papermill's injected cell; say how the page was produced under its title, including
+    any parameter whose value differs from what the (visible) parameters cell shows."""
     for cell in nb.cells:
         tags = cell.metadata.setdefault("tags", [])
         if "injected-parameters" in tags and "remove-cell" not in tags:
             tags.append("remove-cell")
     line = (f"<small>Executed with preset <code>{preset_name}</code> · commit "
-            f"<code>{commit}</code> · {date} · {seconds:.0f} s</small>")
+            f"<code>{commit}</code> · {date} · {seconds:.0f} s")
+    if changed:
+        values = ", ".join(f"<code>{k} = {v!r}</code>" for k, v in changed.items())
+        line += f" · run with {values} instead of the values shown in the parameters cell"
+    line += "</small>"
     status = nbformat.v4.new_markdown_cell(line)
     status.metadata["tags"] = ["execution-status"]
     status["id"] = "execution-status"
@@ -234,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     t_all = time.perf_counter()
     for nb_rel in notebooks:
         print(f"execute: {nb_rel} (preset {preset['name']})", flush=True)
-        seconds, error = execute(root, stage, nb_rel, preset)
+        seconds, error, changed = execute(root, stage, nb_rel, preset)
         budget = float(preset["notebooks"].get(nb_rel.stem, {}).get("budget_s", preset["budget_s"]))
         dst = stage / nb_rel
         if not dst.exists():
@@ -250,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         glue[nb_rel.stem] = glue_text(nb)
         record[nb_rel.stem] = {"preset": preset["name"], "seconds": round(seconds, 1),
                                "budget_s": budget, "commit": commit, "date": date}
-        finish_page(nb, preset["name"], commit, date, seconds)
+        finish_page(nb, preset["name"], commit, date, seconds, changed)
         nbformat.write(nb, dst)
     (stage / "execution.json").write_text(json.dumps(record, indent=1))
     write_build_page(stage, record)

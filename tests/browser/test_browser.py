@@ -1,0 +1,106 @@
+"""Every page of the smoke build in a real browser (headless Debian Chromium, driven by Playwright).
+
+Run with `make test-browser`, which installs Playwright and a pinned MathJax from the package
+registries. Nothing downloads a browser: Chromium comes from the system (`apt-get install
+chromium`). The site loads MathJax from a CDN; here that request is answered from the local copy,
+so the test needs no internet. Screenshots of every page go to `_build/screenshots/` for review.
+"""
+
+import functools
+import http.server
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from tools.build import toc_files
+
+from ..conftest import ROOT
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+MATHJAX = ROOT / "_build" / "browser-deps" / "node_modules" / "mathjax"
+SHOTS = ROOT / "_build" / "screenshots"
+ENTRIES = toc_files(ROOT)
+
+
+@pytest.fixture(scope="module")
+def site(smoke_build):
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
+                                directory=str(smoke_build.out / "html"))
+    handler.log_message = lambda *a, **k: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="run `make test-browser`")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install chromium (or set CHROMIUM=...)")
+    if not (MATHJAX / "es5" / "tex-mml-chtml.js").exists():
+        pytest.skip("no local MathJax: run `make test-browser`")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+def serve_mathjax(route):
+    rel = route.request.url.split("/npm/mathjax@3/", 1)[1].split("?", 1)[0]
+    path = MATHJAX / rel
+    if path.is_file():
+        route.fulfill(path=str(path), content_type="application/javascript")
+    else:
+        route.fulfill(status=404)
+
+
+@pytest.fixture
+def page(browser, site):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = ctx.new_page()
+    pg.route("**/npm/mathjax@3/**", serve_mathjax)
+    pg.route(lambda url: not url.startswith(site) and "/npm/mathjax@3/" not in url,
+             lambda route: route.abort())  # nothing else may leave the machine
+    pg.errors = []
+    pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    yield pg
+    ctx.close()
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_page_renders(page, site, entry):
+    page.goto(f"{site}/{entry}.html", wait_until="load")
+    has_math = page.evaluate("() => document.querySelectorAll('.math').length")
+    if page.locator("script[src*='mathjax']").count():  # Sphinx loads MathJax only where needed
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                               timeout=20_000)
+        page.evaluate("() => MathJax.startup.promise")
+    typeset = page.evaluate("() => document.querySelectorAll('mjx-container').length")
+    assert typeset >= has_math, f"{entry}: {typeset} typeset of {has_math} math elements"
+    assert not page.locator("mjx-merror").count(), f"{entry}: MathJax reported a TeX error"
+    broken = page.evaluate(
+        "() => Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
+    assert not broken, f"{entry}: images that did not load: {broken}"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / (entry.replace("/", "__") + ".png")), full_page=True)
+    assert not page.errors, f"{entry}: console errors: {page.errors}"
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e.startswith("notebooks/")])
+def test_dropdown_solution_opens_on_click(page, site, entry):
+    page.goto(f"{site}/{entry}.html", wait_until="load")
+    solution = page.locator(".solution.dropdown").first
+    assert solution.count(), f"{entry}: no dropdown solution"
+    body = solution.locator(".admonition-title ~ *").first
+    assert not body.is_visible(), f"{entry}: the solution is visible before the click"
+    solution.locator("button.toggle-button, .admonition-title").first.click()
+    body.wait_for(state="visible", timeout=5_000)
+    assert not page.errors, f"{entry}: console errors: {page.errors}"
