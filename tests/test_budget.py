@@ -59,7 +59,7 @@ def test_refuses_a_run_past_the_budget_with_the_numbers_and_the_fix(tmp_path):
     assert "smaller run" in msg and "budget.cost" in msg
     assert b.spent == pytest.approx(6e16) and len(b.history) == 1  # nothing charged
     b.train(N=1e7, D=int(4e16 // 6e7))  # exactly what is left is allowed
-    assert b.remaining == pytest.approx(0, abs=1e3)
+    assert b.remaining < 6e7  # less than one token of this model is left
 
 
 def test_repeated_identical_query_is_free(tmp_path):
