@@ -1,18 +1,20 @@
 # Scaling Laws, Hands-On. Two commands on a fresh machine (Python 3.11):
 #   make book   build the website into _build/html (executes every chapter, preset `book`)
 #   make test   run the test suite (includes every chapter on preset `smoke` and a strict build)
+#   make assignments  student notebooks and autograder zips into _build/assignments (otter assign)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test install smoke freeze clean help
+.PHONY: book test install smoke assignments freeze clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make book    build the book into _build/html (creates .venv and installs on first use)"
 	@echo "make test    run the tests (the same command CI runs)"
 	@echo "make smoke   build the book quickly with the smoke preset"
+	@echo "make assignments  student notebooks + autograder zips into _build/assignments"
 	@echo "make clean   remove _build"
 
 $(BIN)/python:
@@ -34,6 +36,9 @@ smoke: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+assignments: $(STAMP)
+	$(BIN)/python tools/assignments.py
 
 freeze: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'
