@@ -1,7 +1,7 @@
 """The same entry point under torchrun with 2 CPU processes (gloo) follows the single-process run
 with the same global batch: every rank draws the global batch and keeps its half, DDP averages the
-gradients, so only float summation order differs. Stated tolerance: 2e-3 nats on every logged loss
-(observed differences are ~1e-6)."""
+gradients, so only float summation order differs. Stated tolerance: 1e-4 nats on every logged train
+and validation loss (observed on this machine: ~3e-7 after 30 steps)."""
 
 import json
 import subprocess
@@ -13,7 +13,7 @@ from scaling_lab.lab.train import train
 
 from .conftest import PY, tiny_spec
 
-TOL = 2e-3
+TOL = 1e-4
 
 
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed missing")

@@ -82,3 +82,20 @@ def test_spec_roundtrip():
     assert RunSpec.from_dict(s.to_dict()) == s
     with pytest.raises(ValueError, match="unknown RunSpec fields"):
         RunSpec.from_dict({**s.to_dict(), "colour": 1})
+
+
+def test_wsd_group_resumes_stable_phase_from_checkpoint(tmp_path):
+    """A group extended later (or killed and resumed) continues the stable phase from the last
+    branch point on disk, with the same numbers as a run from scratch."""
+    specs = [tiny_spec(tokens=8 * 32 * n, schedule="wsd", lr=2e-3) for n in (30, 60, 90)]
+    first = train_wsd_group(specs[:2], progress=False, ckpt_dir=tmp_path)
+    assert first[0].info["resumed_from_step"] == 0
+    assert len(list(tmp_path.glob("wsd-*.pt"))) == 1
+    more = train_wsd_group(specs, progress=False, ckpt_dir=tmp_path,
+                           skip={specs[0].key(), specs[1].key()})
+    assert [r.key for r in more] == [specs[2].key()]
+    assert more[0].info["resumed_from_step"] == specs[1].cooldown_start == 48
+    alone = train(specs[2], progress=False)
+    assert [h["step"] for h in more[0].history] == [h["step"] for h in alone.history]
+    for a, b in zip(more[0].history, alone.history):
+        assert a["val_loss"] == pytest.approx(b["val_loss"], abs=1e-6)

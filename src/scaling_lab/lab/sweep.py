@@ -22,7 +22,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from .store import ResultStore, results_frame
-from .train import RunSpec, train, train_wsd_group
+from .train import RunSpec, train, train_wsd_group, wsd_group_key
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ class Plan:
             if k in done:
                 continue
             if s.schedule == "wsd":
-                groups.setdefault(s.replace(tokens=s.tokens_per_step).key(), []).append(s)
+                groups.setdefault(wsd_group_key(s), []).append(s)
             else:
                 singles.append([s])
         jobs = singles + [sorted(g, key=lambda s: s.tokens) for g in groups.values()]
@@ -199,7 +199,8 @@ def _run_job(spec_dicts: list[dict], store_path: str | None, done: list[str]) ->
     if len(specs) == 1 and specs[0].schedule != "wsd":
         keep(train(specs[0], progress=False))
     else:
-        train_wsd_group(specs, progress=False, skip=set(done), on_result=keep)
+        ckpt = (store_path + ".ckpt") if store_path else None
+        train_wsd_group(specs, progress=False, skip=set(done), on_result=keep, ckpt_dir=ckpt)
     if os.environ.get("SCALING_LAB_TEST_SLEEP_AFTER_JOB"):  # test hook for kill -9 tests
         time.sleep(float(os.environ["SCALING_LAB_TEST_SLEEP_AFTER_JOB"]))
     return out

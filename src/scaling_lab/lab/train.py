@@ -151,9 +151,21 @@ class RunSpec:
         return base * (1 - math.sqrt((step - c0 + 1) / n_cool)) if n_cool else base
 
     def eval_steps(self) -> list[int]:
-        """Steps (count of updates done) after which the model is evaluated; always includes the
-        last step and, for WSD, the start of the cooldown."""
+        """Steps (count of updates done) after which the model is evaluated.
+
+        cosine / constant: every ``eval_every`` steps (default: 8 evaluations) and the last step.
+        wsd: in the stable phase at powers of two (8, 16, 32, ...) and at the cooldown start, which
+        do not depend on the run's length, so every branch of a long run (and a run resumed from
+        a stable-phase checkpoint) has its evaluations; in the cooldown at quarters of it."""
         S = self.steps
+        if self.schedule == "wsd" and not self.eval_every:
+            c0 = self.cooldown_start
+            pts = {2**k for k in range(3, 64) if 2**k <= c0} | {S}
+            if c0 > 0:
+                pts.add(c0)
+            n_cool = S - c0
+            pts |= {c0 + (j * n_cool) // 4 for j in range(1, 4) if (j * n_cool) // 4 > 0}
+            return sorted(pts)
         every = self.eval_every or max(1, S // 8)
         pts = set(range(every, S + 1, every)) | {S}
         if self.schedule == "wsd" and 0 < self.cooldown_start < S:
@@ -415,13 +427,36 @@ def train(spec: RunSpec, device=None, progress: bool | None = None) -> RunResult
     return tr.result(spec, rows, "ok" if ok else "diverged")
 
 
+def wsd_group_key(spec: RunSpec) -> str:
+    """Key shared by all WSD specs that differ only in ``tokens`` (one long run serves them)."""
+    return spec.replace(tokens=spec.tokens_per_step).key()
+
+
+def _save_checkpoint(path, tr: "_Trainer") -> None:
+    """The stable phase's state at a branch point, written atomically (temp file + rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    state = {"step": tr.step, "snap": tr.snapshot(),
+             "evals": {k: v for k, v in tr.evals.items() if k <= tr.step}}
+    with open(tmp, "wb") as f:
+        torch.save(state, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
 def train_wsd_group(specs: list[RunSpec], device=None, progress: bool | None = None,
-                    skip: set[str] | frozenset = frozenset(), on_result=None) -> list[RunResult]:
+                    skip: set[str] | frozenset = frozenset(), on_result=None,
+                    ckpt_dir=None) -> list[RunResult]:
     """One long WSD run with cooldown branches: a result per spec, each identical to what
     ``train(spec)`` gives on the same machine. ``specs`` must differ only in ``tokens`` (all WSD).
     Specs whose key is in ``skip`` are not cooled down (already in the store), but the shared
     stable phase still runs as far as the longest remaining spec needs. ``on_result(result)`` is
-    called as soon as each branch is done (the sweep stores it at once)."""
+    called as soon as each branch is done (the sweep stores it at once).
+
+    With ``ckpt_dir``, the stable phase's state at the latest branch point is kept on disk (one file
+    per group, replaced atomically), so a killed group, or a group extended later with a longer run,
+    continues the stable phase from there instead of from step 0; the numbers are the same."""
     if not specs:
         return []
     specs = sorted(specs, key=lambda s: s.tokens)
@@ -440,7 +475,25 @@ def train_wsd_group(specs: list[RunSpec], device=None, progress: bool | None = N
     stable_evals = set()
     for s in todo:
         stable_evals |= {e for e in s.eval_steps() if e <= s.cooldown_start}
+    ck = None
+    resumed = 0
+    if ckpt_dir is not None:
+        from pathlib import Path
+
+        ck = Path(ckpt_dir) / f"wsd-{wsd_group_key(base)}.pt"
+        if ck.exists():
+            try:
+                state = torch.load(ck, weights_only=False)
+            except Exception:  # unreadable checkpoint: start the stable phase again
+                state = None
+            if state is not None and state["step"] <= todo[0].cooldown_start:
+                tr.restore(state["snap"])
+                tr.evals = dict(state["evals"])
+                resumed = tr.step
+    tr.info["resumed_from_step"] = resumed
     bar = _bar(longest.steps, f"wsd {base.n_layer}x{base.d_model}", tr.progress)
+    if bar is not None and resumed:
+        bar.update(resumed)
     out = []
     for s in todo:
         c0 = s.cooldown_start
@@ -452,6 +505,8 @@ def train_wsd_group(specs: list[RunSpec], device=None, progress: bool | None = N
                 if on_result is not None:
                     on_result(out[-1])
             break
+        if ck is not None and tr.step > resumed:
+            _save_checkpoint(ck, tr)
         snap = tr.snapshot() if s is not longest else None
         saved_evals = dict(tr.evals)
         ok = tr.train_until(s, s.steps, set(s.eval_steps()), None)
