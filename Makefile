@@ -1,6 +1,7 @@
 # Scaling Laws, Hands-On. Two commands on a fresh machine (Python 3.11):
 #   make book   build the website into _build/html (executes every chapter, preset `book`)
 #   make test   run the test suite (includes every chapter on preset `smoke` and a strict build)
+#   make assignments  student notebooks and autograder zips into _build/assignments (otter assign)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -9,7 +10,7 @@ STAMP  := $(VENV)/.installed
 MATHJAX := mathjax@3.2.2
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: book test test-browser install smoke freeze clean help
+.PHONY: book test test-browser install smoke assignments freeze clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -17,6 +18,7 @@ help:
 	@echo "make test    run the tests (the same command CI runs)"
 	@echo "make smoke   build the book quickly with the smoke preset"
 	@echo "make test-browser  open every page of the smoke build in headless Chromium"
+	@echo "make assignments  student notebooks + autograder zips into _build/assignments"
 	@echo "make clean   remove _build"
 
 $(BIN)/python:
@@ -43,9 +45,11 @@ test: $(STAMP)
 # images load, a dropdown solution opens, no console errors; screenshots in _build/screenshots.
 test-browser: $(STAMP)
 	@test -x "$(CHROMIUM)" || { echo "test-browser needs Chromium at $(CHROMIUM): apt-get install chromium"; exit 2; }
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-browser.txt
 	npm install --prefix _build/browser-deps --no-audit --no-fund --silent $(MATHJAX)
 	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -m browser tests/browser
+
+assignments: $(STAMP)
+	$(BIN)/python tools/assignments.py
 
 freeze: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'

@@ -1,0 +1,158 @@
+"""The assignments: masters pass their own tests (otter assign runs them), student versions run
+end to end without solutions or hidden tests, and the masters stay out of the website."""
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from tools.assignments import masters
+from tools.build import toc_files
+
+ROOT = Path(__file__).resolve().parent.parent
+MASTERS = masters(ROOT)
+IDS = [m.stem for m in MASTERS]
+
+# lines of each master's solutions that must not reach the student version
+SOLUTION_LINES = {
+    "a1_power_law": ["np.polyfit(np.log(N), np.log(L), 1)", "idx = rng.integers(0, len(N), len(N))",
+                     'q4_answer = "b"'],
+    "a2_chinchilla": ["G = (alpha * A / (beta * B)) ** (1 / (alpha + beta))",
+                      'reduction="mean")  #', 'converged = "sum"'],
+    "a3_scaling_project": ["iso_budgets = [8e15, 2e16, 5e16, 1.2e17]",
+                           "iso = fit_isoflop(", "par.law.isoflop(TARGET_FLOPS, N_pred)"],
+}
+
+
+def test_there_are_three_masters_with_known_solution_lines():
+    assert len(MASTERS) >= 3
+    assert set(IDS) == set(SOLUTION_LINES)
+    for m in MASTERS:
+        src = m.read_text()
+        for line in SOLUTION_LINES[m.stem]:
+            assert json.dumps(line)[1:-1] in src, f"{m.name} no longer has {line!r}: update the test"
+
+
+@pytest.mark.parametrize("path", MASTERS, ids=IDS)
+def test_master_format(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    assert nb.cells[0].cell_type == "raw" and nb.cells[0].source.startswith("# ASSIGNMENT CONFIG")
+    cfg = yaml.safe_load(nb.cells[0].source)
+    assert cfg["name"] == path.stem and cfg["export_cell"]["pdf"] is False
+    raw = [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "raw"]
+    n_q = raw.count("# BEGIN QUESTION")
+    assert n_q >= 3 and raw.count("# END QUESTION") == n_q
+    assert raw.count("# BEGIN SOLUTION") == raw.count("# END SOLUTION") == n_q
+    hidden = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("# HIDDEN")]
+    assert hidden, "a master needs hidden tests"
+    for c in nb.cells:
+        if c.cell_type == "code":
+            assert not c.get("outputs") and c.get("execution_count") is None, "strip outputs"
+
+
+def test_masters_are_not_in_the_site():
+    listed = toc_files(ROOT)
+    assert not [f for f in listed if f.startswith("notebooks/assignments")]
+    assert "book/instructors" in listed and "book/assignments" in listed
+
+
+def test_makefile_has_assignments_target():
+    text = (ROOT / "Makefile").read_text()
+    assert "\nassignments: $(STAMP)\n\t$(BIN)/python tools/assignments.py" in text
+    assert "otter-grader==" in (ROOT / "requirements.txt").read_text()
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    """`make assignments` into a temporary directory: otter assign runs every master against all
+    of its tests (public and hidden) and fails if any fails."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("assignments")
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "assignments.py"), "--out", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, f"make assignments failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return out, json.loads((out / "summary.json").read_text()), time.perf_counter() - t0
+
+
+@pytest.mark.slow
+def test_every_master_passes_its_own_tests(made):
+    out, summary, _ = made
+    assert [s["name"] for s in summary] == IDS
+    assert all(s["tests_run"] for s in summary)
+    for s in summary:
+        assert Path(s["autograder_zip"]).exists() and Path(s["student"]).exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", IDS)
+def test_student_version_has_no_solutions_or_hidden_tests(made, name):
+    out, _, _ = made
+    student = out / name / "student" / f"{name}.ipynb"
+    text = student.read_text()
+    for line in SOLUTION_LINES[name]:
+        assert json.dumps(line)[1:-1] not in text, f"solution text {line!r} in the student version"
+    assert "# BEGIN SOLUTION" not in text and "# SOLUTION" not in text and "# HIDDEN" not in text
+    nb = nbformat.read(student, as_version=4)
+    tests = nb.metadata["otter"]["tests"]
+    assert tests, "the student version keeps its public tests"
+    for q, t in tests.items():
+        cases = [c for suite in t["suites"] for c in suite["cases"]]
+        assert cases, f"no public test for {q}"
+        for case in cases:
+            assert not case["hidden"], f"hidden test of {q} in the student version"
+    # the master's hidden tests (recognisable by their private names) are gone
+    assert "_wl(" not in text and "_ref = _fpl(" not in text and "_fc(runs" not in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", IDS)
+def test_student_version_runs_end_to_end(made, name, tmp_path):
+    """Executed as handed out (every answer still `...`): no cell raises; the checks report."""
+    import nbclient
+
+    out, _, _ = made
+    shutil.copy(out / name / "student" / f"{name}.ipynb", tmp_path)
+    nb = nbformat.read(tmp_path / f"{name}.ipynb", as_version=4)
+    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    checks = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("grader.check(")]
+    assert checks
+    for c in nb.cells:
+        for o in c.get("outputs", []):
+            assert o.output_type != "error", f"cell raised: {c.source[:200]}"
+    for c in checks:
+        text = "".join(str(o.get("data", {}).get("text/plain", "")) for o in c.outputs)
+        assert "failed" in text.lower(), f"an unanswered question passed its tests: {c.source}"
+
+
+@pytest.mark.slow
+def test_grading_a_solved_notebook_gives_full_marks(made, tmp_path):
+    """`otter run` with the autograder zip on the master (solutions in) scores every point,
+    hidden tests included; on the student version it scores zero."""
+    import subprocess
+    import sys
+
+    out, summary, _ = made
+    s = next(s for s in summary if s["name"] == "a3_scaling_project")
+    for which, expect_full in (("autograder", True), ("student", False)):
+        sub = tmp_path / which
+        sub.mkdir()
+        shutil.copy(out / s["name"] / which / f"{s['name']}.ipynb", sub)
+        proc = subprocess.run([sys.executable, "-m", "otter", "run", "-a", s["autograder_zip"],
+                               "-o", str(sub), str(sub / f"{s['name']}.ipynb")],
+                              capture_output=True, text=True, timeout=300, cwd=sub)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        res = json.loads((sub / "results.json").read_text())
+        scored = [t for t in res["tests"] if "max_score" in t]  # per question (Gradescope format)
+        score = sum(t["score"] for t in scored)
+        possible = sum(t["max_score"] for t in scored)
+        assert possible > 0
+        assert (score == possible) if expect_full else (score == 0), (which, score, possible)

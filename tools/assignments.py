@@ -1,0 +1,99 @@
+"""Make the assignments: student notebooks and autograder zips from the otter-grader masters.
+
+    python tools/assignments.py                 # what `make assignments` runs: every master
+    python tools/assignments.py --only a1_power_law --out /tmp/asg
+
+For each master ``notebooks/assignments/aN_slug.ipynb`` this runs ``otter assign MASTER
+<out>/aN_slug/``, which writes
+
+* ``student/aN_slug.ipynb``   the notebook to hand out: solutions replaced by ``...``, hidden
+                              tests removed, public tests in its metadata for ``grader.check``;
+* ``autograder/aN_slug-autograder_<date>.zip``  the bundle ``otter run`` / ``otter grade`` (and
+                              Gradescope) grade with, public and hidden tests included;
+* ``autograder/aN_slug.ipynb`` the master with solutions, which otter assign *executes and grades
+                              with every test*: a master that fails its own tests stops the run.
+
+The masters are never part of the website. ``<out>/summary.json`` records what was made and how
+long each took.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+MASTERS = REPO / "notebooks" / "assignments"
+
+
+def masters(root: Path = REPO) -> list[Path]:
+    return sorted((root / "notebooks" / "assignments").glob("a[0-9]*_*.ipynb"))
+
+
+def assign(master: Path, out: Path, run_tests: bool = True) -> dict:
+    """``otter assign`` one master into ``out`` (replaced). Returns a summary; raises on failure."""
+    if out.exists():
+        shutil.rmtree(out)
+    cmd = [sys.executable, "-m", "otter", "assign", str(master), str(out)]
+    if not run_tests:
+        cmd.append("--no-run-tests")
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=master.parent)
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"otter assign failed for {master.name} (exit {proc.returncode}):\n"
+                           f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+    student = out / "student" / master.name
+    zips = sorted((out / "autograder").glob("*-autograder_*.zip"))
+    if not student.exists() or not zips:
+        raise RuntimeError(f"otter assign for {master.name} wrote no student notebook or zip in {out}")
+    return {"name": master.stem, "seconds": round(seconds, 1), "student": str(student),
+            "autograder_zip": str(zips[-1]), "tests_run": run_tests}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=REPO / "_build" / "assignments",
+                    help="output directory (default: _build/assignments)")
+    ap.add_argument("--only", action="append", default=[],
+                    help="only this master (stem, e.g. a1_power_law); repeatable")
+    ap.add_argument("--no-run-tests", action="store_true",
+                    help="skip running each master against its own tests (faster, unchecked)")
+    args = ap.parse_args(argv)
+
+    found = masters()
+    if args.only:
+        unknown = set(args.only) - {m.stem for m in found}
+        if unknown:
+            raise SystemExit(f"assignments: --only {sorted(unknown)} is not a master in "
+                             f"{MASTERS.relative_to(REPO)}; known: {[m.stem for m in found]}")
+        found = [m for m in found if m.stem in args.only]
+    if not found:
+        raise SystemExit(f"assignments: no masters aN_slug.ipynb in {MASTERS}")
+    out = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    summary, t_all = [], time.perf_counter()
+    for m in found:
+        print(f"otter assign: {m.relative_to(REPO)}", flush=True)
+        try:
+            s = assign(m, out / m.stem, run_tests=not args.no_run_tests)
+        except RuntimeError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        summary.append(s)
+        checked = "master passes its tests" if s["tests_run"] else "tests not run"
+        print(f"         {s['seconds']:6.1f} s, {checked}\n"
+              f"         student:    {Path(s['student']).relative_to(out)}\n"
+              f"         autograder: {Path(s['autograder_zip']).relative_to(out)}", flush=True)
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    print(f"made {len(summary)} assignment(s) in {time.perf_counter() - t_all:.0f} s into {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
