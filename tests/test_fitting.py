@@ -390,3 +390,19 @@ def test_envelope_recovers_allocation_exponent():
     assert res.diagnostics["n_envelope_runs"] >= 8
     with pytest.raises(ValueError, match=r"runs has no column 'loss'; found columns: run, N, flops"):
         fit_envelope(df.drop(columns="loss"))
+
+
+def test_fit_chinchilla_emits_no_numpy_warnings():
+    """A reader's notebook should not fill with RuntimeWarnings from the optimiser (a curvature
+    pair whose y underflowed to zero once divided by zero)."""
+    import warnings
+
+    from scaling_lab.laws import ChinchillaLaw
+    from scaling_lab.simulate import simulate_runs
+
+    runs = simulate_runs(ChinchillaLaw.besiroglu2024(), budgets=[1e15, 1e16, 1e17],
+                         sizes_per_budget=5, noise=0.005, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for reduction in ("sum", "mean"):
+            fit_chinchilla(runs.N, runs.D, runs.loss, reduction=reduction, bootstrap=20)

@@ -1,6 +1,6 @@
 """Every page of the smoke build in a real browser (headless Debian Chromium, driven by Playwright).
 
-Run with `make test-browser`, which installs Playwright and a pinned MathJax from the package
+Run with `make test-browser`, which installs a pinned MathJax from the npm
 registries. Nothing downloads a browser: Chromium comes from the system (`apt-get install
 chromium`). The site loads MathJax from a CDN; here that request is answered from the local copy,
 so the test needs no internet. Screenshots of every page go to `_build/screenshots/` for review.

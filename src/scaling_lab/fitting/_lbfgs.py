@@ -99,7 +99,7 @@ def batched_lbfgs(fg, x0, *, m=10, maxiter=1000, gtol=1e-10, ftol=1e-12, f_floor
         yv = gn[mv] - ga[mv]
         sy = np.einsum("bp,bp->b", s, yv)
         yy = np.einsum("bp,bp->b", yv, yv)
-        good = sy > 1e-12 * np.sqrt(yy * np.einsum("bp,bp->b", s, s))
+        good = (sy > 1e-12 * np.sqrt(yy * np.einsum("bp,bp->b", s, s))) & (yy > 0)
         Am = A[mv]
         S[Am, slot] = np.where(good[:, None], s, 0.0)
         Y[Am, slot] = np.where(good[:, None], yv, 0.0)
