@@ -47,3 +47,11 @@ def test_same_preset_gives_identical_glued_numbers(smoke_build, tmp_path):
     assert proc.returncode == 0, proc.stderr[-4000:]
     again = Build(tmp_path / "again", proc)
     assert again.glue == smoke_build.glue
+
+
+def test_build_page_lists_every_chapter_with_its_preset_and_time(smoke_build):
+    html = (smoke_build.out / "html" / "book" / "build_info.html").read_text()
+    assert "<!-- execution-table -->" not in html
+    for name, rec in smoke_build.execution.items():
+        assert f"notebooks/{name}.html" in html, f"{name} missing from the build page"
+    assert html.count("<code class=\"docutils literal notranslate\"><span class=\"pre\">smoke</span></code>") == len(smoke_build.execution)

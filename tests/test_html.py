@@ -81,3 +81,16 @@ def test_no_papermill_parameter_cell_visible(smoke_build, nb):
     _, soup = page(smoke_build, f"notebooks/{nb}")
     assert "# Parameters" not in main_content(soup).get_text()
     assert not soup.select(".tag_injected-parameters")
+
+
+@pytest.mark.parametrize("nb", CHAPTERS)
+def test_launch_buttons_point_at_the_real_notebook(smoke_build, nb):
+    import yaml
+
+    cfg = yaml.safe_load((ROOT / "_config.yml").read_text())
+    repo = cfg["repository"]["url"].rstrip("/").removeprefix("https://github.com/")
+    _, soup = page(smoke_build, f"notebooks/{nb}")
+    colab = [a["href"] for a in soup.find_all("a", href=True) if "colab.research.google.com" in a["href"]]
+    assert colab == [f"https://colab.research.google.com/github/{repo}/blob/{cfg['repository']['branch']}"
+                     f"/notebooks/{nb}.ipynb"]
+    assert (ROOT / "notebooks" / f"{nb}.ipynb").exists()

@@ -119,3 +119,15 @@ def test_published_sources_are_in_the_bibliography():
     bib = (ROOT / "book" / "references.bib").read_text()
     keys = set(re.findall(r"^@\w+\{([^,]+),", bib, re.M))
     assert set(published.BIBTEX_KEYS) <= keys, sorted(set(published.BIBTEX_KEYS) - keys)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_first_code_cell_installs_the_package_on_colab_only(path):
+    """Colab opens the committed notebook: its first code cell installs the package there, and
+    only there (guarded by 'google.colab' in sys.modules), from the repository in _config.yml."""
+    from tools.colab import cell_source, first_code_cell
+
+    first = first_code_cell(read(path))
+    assert first is not None and first.source == cell_source(), \
+        f"{path.name}: run `python tools/colab.py` to add the Colab install cell"
+    assert "remove-cell" in first.metadata.get("tags", [])

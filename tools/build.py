@@ -171,6 +171,21 @@ def glue_text(nb) -> dict[str, str]:
     return out
 
 
+def write_build_page(stage: Path, record: dict) -> None:
+    """Fill the table of ``book/build_info.md`` (in the stage only) from the execution record."""
+    page = stage / "book" / "build_info.md"
+    if not page.exists():
+        return
+    rows = ["| chapter | preset | run time (s) | budget (s) | commit | date |",
+            "|---|---|---:|---:|---|---|"]
+    for name, rec in record.items():
+        rows.append(f"| {{doc}}`{name} <../notebooks/{name}>` | `{rec['preset']}` | "
+                    f"{rec['seconds']:.0f} | {rec['budget_s']:.0f} | `{rec['commit']}` | {rec['date']} |")
+    total = sum(rec["seconds"] for rec in record.values())
+    rows.append(f"\nTotal execution time: {total:.0f} s for {len(record)} chapters.")
+    page.write_text(page.read_text().replace("<!-- execution-table -->", "\n".join(rows)))
+
+
 def build_html(stage: Path, html: Path, strict: bool) -> int:
     jb = Path(sys.executable).parent / "jupyter-book"  # the one installed beside this Python
     cmd = [str(jb), "build", str(stage), "--builder", "html", "--all"]
@@ -238,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         finish_page(nb, preset["name"], commit, date, seconds)
         nbformat.write(nb, dst)
     (stage / "execution.json").write_text(json.dumps(record, indent=1))
+    write_build_page(stage, record)
     (stage / "glue.json").write_text(json.dumps(glue, indent=1, sort_keys=True))
     print(f"executed {len(notebooks)} chapter(s) in {time.perf_counter() - t_all:.0f} s", flush=True)
 

@@ -186,20 +186,23 @@ def check_isoflop(df, bootstrap: int = 200, n_col="params_total", min_budgets: i
 # ----------------------------------------------------------------------------- the presets
 STDLIB = "stdlib"
 
-# smoke: six sizes at a fixed token count, cosine; about a minute on 2 cores
-SMOKE_SIZES = [(1, 16, 1), (1, 24, 2), (2, 32, 2), (2, 48, 3), (3, 64, 4), (3, 80, 5)]
+# smoke: five sizes at a fixed token count, cosine; about a minute on 2 idle cores
+SMOKE_SIZES = [(1, 16, 1), (1, 24, 2), (2, 32, 2), (2, 48, 3), (3, 64, 4)]
 SMOKE_TOKENS = 1_048_576
 
+# book, L(N): six sizes (3k to 336k non-embedding parameters) at a fixed 4.2M tokens, cosine
 BOOK_LOFN_SIZES = [(1, 16, 1), (1, 24, 2), (2, 32, 2), (2, 48, 3), (3, 64, 4), (3, 96, 6)]
-BOOK_LOFN_TOKENS = 6_291_456
-BOOK_ISO_BUDGETS = [1e12, 2.5e12, 6e12]
-BOOK_ISO_SIZES = {
-    1e12: [(1, 16, 1), (1, 24, 2), (2, 32, 2), (2, 48, 3), (3, 64, 4)],
-    2.5e12: [(1, 24, 2), (2, 32, 2), (2, 48, 3), (3, 64, 4), (3, 96, 6)],
-    6e12: [(2, 32, 2), (2, 48, 3), (3, 64, 4), (3, 96, 6), (4, 128, 8)],
-}
-BOOK_WSD_SIZE = (2, 48, 3)
-BOOK_WSD_TOKENS = [1_048_576, 2_097_152, 4_194_304]
+BOOK_LOFN_TOKENS = 4_194_304
+# book, IsoFLOP: budgets in full FLOPs; each grid is centred on the optimum measured in a WSD
+# exploration of L(N, D) (24k-75k total parameters over this range, ~100-300 tokens per parameter)
+BOOK_ISO_BUDGETS = [5e11, 1e12, 2e12, 4e12]
+_ISO_LOW = [(1, 16, 1), (2, 24, 2), (2, 32, 2), (2, 48, 3), (3, 64, 4)]
+_ISO_HIGH = [(2, 24, 2), (2, 32, 2), (2, 48, 3), (3, 64, 4), (3, 96, 6)]
+BOOK_ISO_SIZES = {5e11: _ISO_LOW, 1e12: _ISO_LOW, 2e12: _ISO_LOW, 4e12: _ISO_HIGH}
+# book, WSD chapter: one size; its WSD branches are the IsoFLOP runs (cache hits), compared with
+# cosine runs of the same lengths
+BOOK_WSD_SIZE = (2, 32, 2)
+BOOK_WSD_BUDGETS = [5e11, 1e12, 2e12]
 
 BOOK_COMMON = dict(n_ctx=128, batch_size=16, warmup_steps=50, corpus=STDLIB, seed=0)
 
@@ -221,12 +224,18 @@ def _book_plans():
                                   **BOOK_COMMON),
         "isoflop": lambda: isoflop_plan("isoflop", BOOK_ISO_BUDGETS, BOOK_ISO_SIZES,
                                         flops="full", schedule="wsd", **BOOK_COMMON),
-        # WSD branches (cache hits shared with isoflop where specs coincide) next to cosine runs
-        "wsd": lambda: wsd_plan("wsd", [BOOK_WSD_SIZE], BOOK_WSD_TOKENS, **BOOK_COMMON)
-        + grid_plan("cosine", [BOOK_WSD_SIZE], BOOK_WSD_TOKENS[0], **BOOK_COMMON)
-        + grid_plan("cosine", [BOOK_WSD_SIZE], BOOK_WSD_TOKENS[1], **BOOK_COMMON)
-        + grid_plan("cosine", [BOOK_WSD_SIZE], BOOK_WSD_TOKENS[2], **BOOK_COMMON),
+        "wsd": _book_wsd_plan,
     }
+
+
+def _book_wsd_plan() -> Plan:
+    """WSD branches of one size at the IsoFLOP token counts (cache hits once the IsoFLOP plan has
+    run) and cosine runs of the same lengths."""
+    wsd = isoflop_plan("wsd", BOOK_WSD_BUDGETS, [BOOK_WSD_SIZE], flops="full", schedule="wsd",
+                       **BOOK_COMMON)
+    cos = isoflop_plan("cosine", BOOK_WSD_BUDGETS, [BOOK_WSD_SIZE], flops="full",
+                       schedule="cosine", **BOOK_COMMON)
+    return Plan("wsd", wsd.items + cos.items)
 
 
 def _gpu_plans():
@@ -240,7 +249,7 @@ def _gpu_plans():
 
 PRESETS: dict[str, Preset] = {
     "smoke": Preset(
-        "smoke", "CI: six tiny models at ~1M tokens and an L(N) fit, <= 3 min on 2 cores",
+        "smoke", "CI: five tiny models at ~1M tokens and an L(N) fit, <= 3 min on 2 cores",
         _smoke_plans(), workers=2, threads=1,
         checks={"lofn": lambda df: check_lofn(df, bootstrap=200)},
     ),
