@@ -125,3 +125,9 @@ def test_bib_has_every_key():
         fields = ("title", "author", "year") + (("url",) if key in pub.BIBTEX_KEYS else ())
         for fieldname in fields:
             assert re.search(rf"^\s*{fieldname}\s*=", entry, re.M), (fieldname, key)
+
+
+def test_schaeffer_and_gpt4_report():
+    assert pub.SCHAEFFER2023.share_two_metrics == 0.92
+    assert pub.OPENAI2023_GPT4.max_compute_ratio == 1e4
+    assert pub.LLAMA3_8B.tokens / pub.LLAMA3_8B.params == 1875

@@ -454,9 +454,42 @@ HAGELE2024 = Source("hagele2024", "constant learning rate with cooldown (WSD sch
 SARDANA2024 = Source("sardana2024", "inference-aware objective: training plus inference FLOPs")
 
 
+@dataclass(frozen=True)
+class EmergenceMetrics:
+    """Share of BIG-Bench's reported emergent abilities that appear under just two metrics
+    (Multiple Choice Grade and Exact String Match), both discontinuous in the per-token loss."""
+
+    share_two_metrics: float
+    source: Source
+
+
+SCHAEFFER2023 = EmergenceMetrics(
+    share_two_metrics=0.92,
+    source=Source("schaeffer2023", "Section 4 (BIG-Bench meta-analysis)",
+                  "printed as '>92%': a lower bound"),
+)
+
+
+@dataclass(frozen=True)
+class LossPrediction:
+    """A published prediction of a large run's final loss from smaller runs."""
+
+    max_compute_ratio: float   # the largest run trained for the prediction used this many times less compute
+    form: str
+    source: Source
+
+
+OPENAI2023_GPT4 = LossPrediction(
+    max_compute_ratio=1e4, form="L(C) = a C^b + c (power law with an irreducible loss term)",
+    source=Source("openai2023gpt4", "Section 3.1 (loss prediction)",
+                  "final loss predicted from models trained with at most 10,000x less compute"),
+)
+
+
 BIBTEX_KEYS = (
     "kaplan2020", "hoffmann2022", "besiroglu2024", "muennighoff2023", "rae2021",
     "radford2019", "brown2020", "touvron2023", "touvron2023llama2", "dubey2024",
     "pearce2024", "porian2024", "hagele2024", "sardana2024", "nvidia2020a100",
+    "schaeffer2023", "openai2023gpt4",
 )
 """Every bibtex key this module cites (all present in ``book/references.bib``)."""

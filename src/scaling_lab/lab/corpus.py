@@ -306,7 +306,8 @@ _CACHE: dict = {}
 
 def parse_corpus(text: str) -> dict:
     """Command-line form -> description: ``stdlib``, ``markov``, ``markov:order=3,alphabet=8``,
-    ``local:PATH``, ``hf:PATH[:NAME]``."""
+    ``local:PATH``, ``hf:PATH[:NAME]``. A markov corpus takes ``corrupt=0.2`` (and
+    ``corrupt_seed=N``): that fraction of its training bytes replaced by random bytes."""
     if text == "stdlib":
         return {"kind": "stdlib"}
     if text.startswith("markov"):
@@ -314,7 +315,7 @@ def parse_corpus(text: str) -> dict:
         if ":" in text:
             for item in text.split(":", 1)[1].split(","):
                 k, v = item.split("=")
-                desc[k.strip()] = float(v) if k.strip() == "concentration" else int(v)
+                desc[k.strip()] = float(v) if k.strip() in ("concentration", "corrupt") else int(v)
         return desc
     if text.startswith("local:"):
         return {"kind": "local", "path": text[len("local:"):]}
@@ -337,7 +338,15 @@ def load_corpus(desc: dict | str) -> Corpus:
     if key in _CACHE:
         return _CACHE[key]
     kind = desc.get("kind")
-    kw = {k: v for k, v in desc.items() if k != "kind"}
+    kw = {k: v for k, v in desc.items() if k not in ("kind", "corrupt", "corrupt_seed")}
+    if desc.get("corrupt"):
+        # a fraction of the training bytes replaced by uniform random bytes (variants.py)
+        from .variants import corrupt_corpus
+
+        base = load_corpus({k: v for k, v in desc.items() if k not in ("corrupt", "corrupt_seed")})
+        c = corrupt_corpus(base, float(desc["corrupt"]), int(desc.get("corrupt_seed", 0)))
+        _CACHE[key] = c
+        return c
     if kind == "stdlib":
         c = stdlib_corpus(**kw)
     elif kind == "markov":

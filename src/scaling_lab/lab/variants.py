@@ -1,0 +1,222 @@
+"""Variations on the lab's corpus and model, for experiments that change one thing at a time.
+
+* :func:`corrupt_corpus`  replace a fraction of the *training* bytes with uniform random bytes
+                          (validation stays clean): a controlled drop in data quality;
+* :func:`corrupted_floor` the exact loss, on clean data, of the best order-1 predictor of a
+                          corrupted order-1 Markov stream: the floor that corruption raises;
+* :func:`conditional_entropy` the exact entropy of the next symbol of a :class:`MarkovSource`
+                          given only the previous ``k`` symbols (the floor of a model that sees
+                          ``k`` symbols of context);
+* :class:`MLPOnlyLM`      the lab's GPT with the attention taken out: each position sees only its
+                          own byte, so on an order-2 source its floor is ``conditional_entropy(1)``;
+* :func:`train_lm`        a short, deterministic training loop for any such model (AdamW, warmup,
+                          cosine decay), the same for every model class it is given.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .corpus import Corpus, MarkovSource
+from .model import MLP, GPT, LayerNorm
+
+
+# ----------------------------------------------------------------------------- data quality
+def corrupt_corpus(corpus: Corpus, fraction: float, seed: int = 0) -> Corpus:
+    """A copy of ``corpus`` whose training bytes are each replaced, with probability
+    ``fraction``, by a byte drawn uniformly from all 256 values. Validation is left clean, so a
+    model trained on the copy is measured on the distribution you care about."""
+    if not (0.0 <= fraction < 1.0):
+        raise ValueError(f"fraction must lie in [0, 1); got {fraction!r}")
+    rng = np.random.default_rng(seed)
+    tr = corpus.train.numpy().copy()
+    hit = rng.random(tr.size) < fraction
+    tr[hit] = rng.integers(0, 256, size=int(hit.sum()), dtype=np.uint8)
+    fp = dict(corpus.fingerprint, corrupt_fraction=float(fraction), corrupt_seed=int(seed),
+              corrupted_bytes=int(hit.sum()))
+    return replace(corpus, name=f"{corpus.name}+corrupt({fraction:g})",
+                   train=torch.from_numpy(tr), fingerprint=fp,
+                   meta=dict(corpus.meta, corrupt_fraction=float(fraction)))
+
+
+def corrupted_floor(source: MarkovSource, fraction: float, offset: int = 65) -> float:
+    """Loss (nats per byte) on *clean* data of the best order-1 predictor of the corrupted stream.
+
+    The source is order 1 with symbols stored as bytes ``offset + s``; corruption replaces a byte
+    by a uniform one of 256 with probability ``fraction``. Given a clean previous byte ``x``, the
+    next training byte is clean with probability ``1 - fraction`` and uniform otherwise (the
+    corruption of the previous byte does not matter when we condition on its observed value
+    being ``x``: a corrupted byte that happens to equal ``x`` is rare and is handled exactly
+    below). The best predictor is therefore q(y | x) = P_train(x, y) / P_train(x), and its loss on
+    clean pairs is ``-sum pi(x) P(y|x) log q(y|x)``. With ``fraction = 0`` this is the entropy rate.
+    """
+    if source.order != 1:
+        raise ValueError("corrupted_floor is exact for order-1 sources only")
+    if not (0.0 <= fraction < 1.0):
+        raise ValueError(f"fraction must lie in [0, 1); got {fraction!r}")
+    P = source.transition()
+    pi = source.stationary(P)
+    # P_train(x, y) over the alphabet's byte values: both clean, one corrupted, both corrupted;
+    # q(y | x) = P_train(x, y) / P_train(x). Clean data only ever asks for y in the alphabet.
+    q = _order1_predictor(source, fraction)
+    return float(-(pi[:, None] * P * np.log(q)).sum())
+
+
+def window_loss(source: MarkovSource, corpus: Corpus, n_ctx: int, eval_batches: int,
+                fraction: float = 0.0, offset: int = 65) -> float:
+    """Loss (nats per byte) of an exact order-1 predictor on the very validation windows the lab
+    evaluates (batches of 32 windows drawn with generator seed 12345, as ``train`` and
+    :func:`train_lm` do). ``fraction = 0``: the source's own transition matrix, the floor *of that
+    sample* (it differs from the entropy rate by sampling noise); ``fraction > 0``: the best
+    predictor of a corrupted training stream (see :func:`corrupted_floor`)."""
+    if source.order != 1:
+        raise ValueError("window_loss is exact for order-1 sources only")
+    q = _order1_predictor(source, fraction)
+    g = torch.Generator().manual_seed(12345)
+    tot = 0.0
+    for _ in range(eval_batches):
+        x, y = corpus.batch("val", 32, n_ctx, g)
+        tot += float(-np.log(q[x.numpy() - offset, y.numpy() - offset]).mean())
+    return tot / eval_batches
+
+
+def _order1_predictor(source: MarkovSource, fraction: float) -> np.ndarray:
+    P = source.transition()
+    pi = source.stationary(P)
+    p, V = float(fraction), 256
+    pair = ((1 - p) ** 2 * pi[:, None] * P + (1 - p) * p * pi[:, None] / V
+            + p * (1 - p) * pi[None, :] / V + p * p / V ** 2)
+    return pair / ((1 - p) * pi + p / V)[:, None]
+
+
+def conditional_entropy(source: MarkovSource, k: int) -> float:
+    """H(X_t | X_{t-k}, ..., X_{t-1}) in nats for a stationary :class:`MarkovSource`, exactly.
+
+    For ``k >= order`` this is the entropy rate; for ``k < order`` it is larger: the floor of
+    any model that sees only the last ``k`` symbols."""
+    if not isinstance(k, int) or k < 0:
+        raise ValueError(f"k must be an integer >= 0; got {k!r}")
+    if k >= source.order:
+        return source.entropy_rate()
+    P = source.transition()
+    pi = source.stationary(P)
+    a, m = source.alphabet, source.order
+    # joint of (context of m symbols, next symbol); marginalise the oldest m - k symbols
+    joint = (pi[:, None] * P).reshape(a ** (m - k), a ** k, a).sum(axis=0)   # (a^k, a)
+    cond = joint / joint.sum(axis=1, keepdims=True)
+    return float(-(joint * np.log(cond)).sum())
+
+
+# ----------------------------------------------------------------------------- another model class
+class MLPBlock(nn.Module):
+    def __init__(self, d_model: int, d_ff: int, bias: bool):
+        super().__init__()
+        self.ln = LayerNorm(d_model, bias)
+        self.mlp = MLP(d_model, d_ff, bias)
+
+    def forward(self, x):
+        return x + self.mlp(self.ln(x))
+
+
+class MLPOnlyLM(nn.Module):
+    """The lab's GPT without attention: token embedding, ``n_layer`` pre-LayerNorm MLP blocks,
+    final LayerNorm, tied head. Each position sees only its own byte (no position embedding:
+    it could not use one), so it is an order-1 model however large it is. ``d_ff`` lets you
+    match a transformer's parameter count at equal width and depth."""
+
+    def __init__(self, n_layer: int, d_model: int, vocab_size: int = 256, d_ff: int | None = None,
+                 bias: bool = True):
+        super().__init__()
+        for name, v in (("n_layer", n_layer), ("d_model", d_model), ("vocab_size", vocab_size)):
+            if not isinstance(v, int) or v <= 0:
+                raise ValueError(f"{name} must be a positive integer; got {v!r}")
+        d_ff = d_ff or 4 * d_model
+        self.tok_emb = nn.Embedding(vocab_size, d_model)
+        self.blocks = nn.ModuleList(MLPBlock(d_model, d_ff, bias) for _ in range(n_layer))
+        self.ln_f = LayerNorm(d_model, bias)
+        self.apply(GPT._init)
+        for name, p in self.named_parameters():
+            if name.endswith("proj.weight"):
+                nn.init.normal_(p, 0.0, 0.02 / math.sqrt(2 * n_layer))
+
+    def n_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def forward(self, idx, targets=None):
+        x = self.tok_emb(idx)
+        for blk in self.blocks:
+            x = blk(x)
+        logits = F.linear(self.ln_f(x), self.tok_emb.weight)
+        if targets is None:
+            return logits
+        return logits, F.cross_entropy(logits.view(-1, logits.size(-1)).float(), targets.view(-1))
+
+
+# ----------------------------------------------------------------------------- a plain loop
+@dataclass
+class LMResult:
+    """Validation loss after training (nats per byte), with the history and the run's facts."""
+
+    val_loss: float
+    params: int
+    tokens: int
+    steps: int
+    history: list = field(default_factory=list)   # (tokens, val_loss) at each evaluation
+    wall_s: float = 0.0
+
+
+@torch.no_grad()
+def _evaluate(model, corpus: Corpus, n_ctx: int, batches: int) -> float:
+    model.eval()
+    g = torch.Generator().manual_seed(12345)       # the same validation windows for every run
+    tot = sum(model(*corpus.batch("val", 32, n_ctx, g))[1].item() for _ in range(batches))
+    model.train()
+    return tot / batches
+
+
+def train_lm(model: nn.Module, corpus: Corpus, tokens: int, *, n_ctx: int = 32,
+             batch_size: int = 16, lr: float = 2e-3, warmup_steps: int = 20,
+             min_lr_frac: float = 0.1, weight_decay: float = 0.1, seed: int = 0,
+             eval_batches: int = 8, evals: int = 1) -> LMResult:
+    """Train ``model`` (any module with ``forward(idx, targets) -> (logits, loss)``) on
+    ``corpus`` for ``tokens`` tokens with AdamW, linear warmup and cosine decay, on the CPU.
+
+    The model's initial weights come from the caller (seed it before building it); ``seed`` sets
+    the data order. Every model class given the same arguments sees the same batches."""
+    steps = tokens // (n_ctx * batch_size)
+    if steps < 1:
+        raise ValueError(f"tokens={tokens} is less than one step of {n_ctx * batch_size} tokens")
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    rest = [p for p in model.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
+                             {"params": rest, "weight_decay": 0.0}],
+                            lr=lr, betas=(0.9, 0.95), eps=1e-8)
+    gen = torch.Generator().manual_seed(seed + 1)
+    eval_at = {int(round(steps * (i + 1) / evals)) for i in range(evals)}
+    history, t0 = [], time.perf_counter()
+    model.train()
+    for step in range(steps):
+        prog = step / max(1, steps - 1)
+        f = min_lr_frac + (1 - min_lr_frac) * 0.5 * (1 + math.cos(math.pi * prog))
+        cur = lr * (min(1.0, (step + 1) / warmup_steps) if step < warmup_steps else f)
+        for gr in opt.param_groups:
+            gr["lr"] = cur
+        x, y = corpus.batch("train", batch_size, n_ctx, gen)
+        loss = model(x, y)[1]
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        if step + 1 in eval_at:
+            history.append((int((step + 1) * n_ctx * batch_size),
+                            _evaluate(model, corpus, n_ctx, eval_batches)))
+    return LMResult(val_loss=history[-1][1], params=sum(p.numel() for p in model.parameters()),
+                    tokens=steps * n_ctx * batch_size, steps=steps, history=history,
+                    wall_s=time.perf_counter() - t0)
