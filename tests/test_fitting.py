@@ -406,3 +406,17 @@ def test_fit_chinchilla_emits_no_numpy_warnings():
         warnings.simplefilter("error")
         for reduction in ("sum", "mean"):
             fit_chinchilla(runs.N, runs.D, runs.loss, reduction=reduction, bootstrap=20)
+
+
+def test_predict_draws_skips_failed_refits_and_splits_off_the_floor():
+    x = np.logspace(1, 3, 8)
+    y = 2.0 + 10.0 * x ** -0.4
+    fit = fit_power_law(x, y * np.exp(0.01 * np.random.default_rng(1).standard_normal(8)),
+                        offset=True, bootstrap=50)
+    draws = fit.bootstrap.copy()
+    draws[3] = np.nan  # a refit that failed
+    broken = type(fit)(**{**fit.__dict__, "bootstrap": draws})
+    full, red = broken.predict_draws([1e4, 1e5]), broken.predict_draws([1e4, 1e5], reducible=True)
+    assert full.shape == red.shape == (49, 2)
+    E = np.delete(draws, 3, axis=0)[:, list(fit.params).index("E")]
+    assert np.allclose(full - red, E[:, None])

@@ -48,15 +48,19 @@ class PowerLawFit(FitResult):
         x = np.asarray(x, dtype=float)
         return self.params.get("E", 0.0) + self.params["A"] * x ** (-self.params["alpha"])
 
-    def predict_draws(self, x) -> np.ndarray:
-        """Predictions of every bootstrap refit at x: array (K, len(x)); needs ``bootstrap > 0``."""
+    def predict_draws(self, x, reducible: bool = False) -> np.ndarray:
+        """Predictions of every successful bootstrap refit at x: array (K', len(x)), K' <= K (a
+        resample whose refit failed is left out); needs ``bootstrap > 0``.
+
+        reducible: predict only the part above the floor, ``A x^-alpha`` (what a larger x buys).
+        """
         if self.bootstrap is None:
             raise ValueError("predict_draws needs bootstrap draws: refit with bootstrap=200 (or more)")
         x = np.atleast_1d(np.asarray(x, dtype=float))
         names = list(self.params)
         d = self.bootstrap[np.all(np.isfinite(self.bootstrap), axis=1)]
         A, alpha = d[:, names.index("A"), None], d[:, names.index("alpha"), None]
-        E = d[:, names.index("E"), None] if "E" in names else 0.0
+        E = d[:, names.index("E"), None] if "E" in names and not reducible else 0.0
         return E + A * x[None, :] ** (-alpha)
 
     def predict_interval(self, x, level: float | None = None):
