@@ -1,0 +1,53 @@
+"""scaling_lab.lab.analysis: counting conventions, WSD cost accounting, optimum along an iso-FLOP."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scaling_lab.lab.analysis import optimal_along, with_convention, wsd_costs, wsd_saving_ratio
+from scaling_lab.lab.train import train, train_wsd_group
+
+from .conftest import tiny_spec
+
+
+def test_conventions():
+    df = pd.DataFrame({"params_total": [100, 200], "params_non_embedding": [40, 150],
+                       "flops_per_token_full": [900.0, 1500.0], "tokens": [10, 20]})
+    f = with_convention(df, "full")
+    assert list(f["N"]) == [100, 200] and list(f["C"]) == [9000, 30000]
+    s = with_convention(df, "6n")
+    assert list(s["N"]) == [40, 150] and list(s["C"]) == [6 * 40 * 10, 6 * 150 * 20]
+    with pytest.raises(ValueError, match="convention"):
+        with_convention(df, "kaplan")
+
+
+def test_saving_ratio_formula():
+    assert wsd_saving_ratio([1, 2, 4], 0.2) == pytest.approx(7 / (4 + 0.2 * 3))
+    assert wsd_saving_ratio([5], 0.2) == 1.0
+    # dense horizons approach 1 / cooldown_frac
+    assert 4 < wsd_saving_ratio(np.arange(1, 200), 0.2) < 5
+
+
+def test_wsd_costs_count_steps_and_wall():
+    specs = [tiny_spec(tokens=8 * 32 * k, schedule="wsd", lr=3e-3) for k in (40, 80)]
+    res = train_wsd_group(specs, progress=False)
+    c = wsd_costs(res)
+    # 80-step run: stable 64 steps + cooldown 16; the 40-step branch adds its 8 cooldown steps
+    g = c["groups"][0]
+    assert g["steps_wsd"] == 64 + 16 + 8 and g["steps_separate"] == 120
+    assert c["flops_ratio"] == pytest.approx(120 / 88)
+    assert c["wall_wsd"] < c["wall_separate"]
+    assert c["flops_separate"] == pytest.approx(sum(r.final["flops_full"] for r in res))
+    with pytest.raises(ValueError, match="WSD"):
+        wsd_costs([train(tiny_spec(), progress=False)])
+
+
+def test_optimal_along_matches_closed_form():
+    E, A, a, B, b = 1.0, 400.0, 0.34, 410.0, 0.28
+    C = np.array([1e18, 1e20])
+    N, D, L = optimal_along(E, A, a, B, b, C, lambda n: 6 * n, N_range=(1e5, 1e12), n_grid=20001)
+    G = (a * A / (b * B)) ** (1 / (a + b))
+    N_cf = G * (C / 6) ** (b / (a + b))
+    assert np.allclose(N, N_cf, rtol=2e-3) and np.allclose(6 * N * D, C)
+    with pytest.raises(ValueError, match="edge"):
+        optimal_along(E, A, a, B, b, C, lambda n: 6 * n, N_range=(1e2, 1e3))
