@@ -51,3 +51,15 @@ def test_optimal_along_matches_closed_form():
     assert np.allclose(N, N_cf, rtol=2e-3) and np.allclose(6 * N * D, C)
     with pytest.raises(ValueError, match="edge"):
         optimal_along(E, A, a, B, b, C, lambda n: 6 * n, N_range=(1e2, 1e3))
+
+
+def test_plan_flops_and_horizons():
+    from scaling_lab.lab.analysis import horizons, plan_flops
+
+    specs = [tiny_spec(tokens=8 * 32 * k, schedule="wsd") for k in (40, 80)]
+    pf = plan_flops(specs + [specs[0]])          # duplicates count once
+    assert pf["runs"] == 2 and pf["ratio"] == pytest.approx(120 / 88)
+    cos = plan_flops([s.replace(schedule="cosine") for s in specs])
+    assert cos["ratio"] == 1.0
+    h = horizons(1000 * 256, 4, 256, include=[256 * 100])
+    assert h == [256 * 100, 256 * 250, 256 * 500, 256 * 750, 256 * 1000]

@@ -117,3 +117,38 @@ def optimal_along(E, A, alpha, B, beta, C, fpt, N_range=(1e3, 1e9), n_grid=4001)
         raise ValueError("the optimum lies on the edge of N_range; widen it")
     rows = np.arange(len(C))
     return N[i], D[rows, i], L[rows, i]
+
+
+def plan_flops(specs) -> dict:
+    """Training FLOPs (full count) a list of RunSpecs costs before anything is run: every spec
+    separately, and with the lab's grouping (WSD specs that differ only in ``tokens`` share one
+    long run: the longest's stable steps plus every spec's cooldown steps)."""
+    from scaling_lab.flops import flops_per_token
+
+    uniq = {s.key(): s for s in specs}
+    sep = grouped = 0.0
+    groups: dict[str, list] = {}
+    for s in uniq.values():
+        f = s.tokens_per_step * flops_per_token(s.shape(), method="full")
+        sep += s.steps * f
+        if s.schedule == "wsd":
+            groups.setdefault(wsd_group_key(s), []).append(s)
+        else:
+            grouped += s.steps * f
+    for g in groups.values():
+        f = g[0].tokens_per_step * flops_per_token(g[0].shape(), method="full")
+        longest = max(g, key=lambda s: s.tokens)
+        grouped += f * (longest.cooldown_start + sum(s.steps - s.cooldown_start for s in g))
+    return {"runs": len(uniq), "flops_separate": sep, "flops_grouped": grouped,
+            "ratio": sep / grouped if grouped else float("nan")}
+
+
+def horizons(longest_tokens: int, n: int, tokens_per_step: int, include=()) -> list[int]:
+    """``n`` token counts spaced evenly up to ``longest_tokens`` (rounded to whole optimizer steps),
+    together with the counts in ``include``; sorted, without duplicates."""
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    out = {max(1, round(longest_tokens * k / n / tokens_per_step)) * tokens_per_step
+           for k in range(1, n + 1)}
+    out |= {int(t) for t in include}
+    return sorted(out)
