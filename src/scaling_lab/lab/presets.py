@@ -191,10 +191,10 @@ STDLIB = "stdlib"
 # smoke: five sizes at a fixed token count, cosine; about a minute on 2 idle cores
 SMOKE_SIZES = [(1, 16, 1), (1, 24, 2), (2, 32, 2), (2, 48, 3), (3, 64, 4)]
 SMOKE_TOKENS = 1_048_576
-# smoke, IsoFLOP and WSD (the lab chapters' code paths in CI, not their conclusions): three sizes
+# smoke, IsoFLOP and WSD (the lab chapters' code paths in CI, not their conclusions): four sizes
 # at three small budgets, WSD; the WSD comparison reuses the middle size's branches
 SMOKE_ISO_BUDGETS = [1e11, 2e11, 4e11]
-SMOKE_ISO_SIZES = [(1, 24, 2), (2, 24, 2), (2, 32, 2)]
+SMOKE_ISO_SIZES = [(1, 16, 1), (1, 24, 2), (2, 24, 2), (2, 32, 2)]
 SMOKE_WSD_SIZE = (2, 24, 2)
 
 # book, L(N): six sizes (3k to 336k non-embedding parameters) at a fixed 4.2M tokens, cosine
