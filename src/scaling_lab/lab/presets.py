@@ -43,6 +43,8 @@ class Preset:
     threads: int | None = None  # per worker; None: cpu_count // workers
     checks: dict[str, Callable] = field(default_factory=dict)
     default_store: str = ""
+    default_plans: tuple = ()  # the plans run when none are named; () -> all
+
 
     def store_path(self, store: str | None = None) -> Path:
         if store:
@@ -60,7 +62,7 @@ class Preset:
 
     def _names(self, names):
         if not names:
-            return list(self.plans)
+            return list(self.default_plans or self.plans)
         if isinstance(names, str):
             names = [names]
         bad = [n for n in names if n not in self.plans]
@@ -226,6 +228,11 @@ STDLIB = "stdlib"
 # smoke: five two-layer sizes at a fixed token count, cosine; about a minute on 2 idle cores
 SMOKE_SIZES = [(2, 16, 1), (2, 24, 2), (2, 32, 2), (2, 48, 3), (2, 64, 4)]
 SMOKE_TOKENS = 1_048_576
+# smoke, IsoFLOP and WSD (the lab chapters' code paths in CI, not their conclusions): four sizes
+# at three small budgets, WSD; the WSD comparison reuses the middle size's branches
+SMOKE_ISO_BUDGETS = [1e11, 2e11, 4e11]
+SMOKE_ISO_SIZES = [(1, 16, 1), (1, 24, 2), (2, 24, 2), (2, 32, 2)]
+SMOKE_WSD_SIZE = (2, 24, 2)
 
 # book, L(N): six two-layer sizes (6.6k to 224k non-embedding parameters) at a fixed 4.2M tokens,
 # cosine. One depth for all: mixing 1-, 2- and 3-layer models puts kinks in L(N) (measured: RMS
@@ -262,6 +269,9 @@ def _smoke_plans():
     return {
         "lofn": lambda: grid_plan("lofn", SMOKE_SIZES, SMOKE_TOKENS, schedule="cosine",
                                   **BOOK_COMMON),
+        "isoflop": lambda: isoflop_plan("isoflop", SMOKE_ISO_BUDGETS, SMOKE_ISO_SIZES,
+                                        flops="full", schedule="wsd", **BOOK_COMMON),
+        "wsd": lambda: _wsd_vs_cosine(SMOKE_WSD_SIZE, SMOKE_ISO_BUDGETS, BOOK_COMMON),
     }
 
 
@@ -278,10 +288,12 @@ def _book_plans():
 def _book_wsd_plan() -> Plan:
     """WSD branches of one size at the IsoFLOP token counts (cache hits once the IsoFLOP plan has
     run) and cosine runs of the same lengths."""
-    wsd = isoflop_plan("wsd", BOOK_WSD_BUDGETS, [BOOK_WSD_SIZE], flops="full", schedule="wsd",
-                       **BOOK_COMMON)
-    cos = isoflop_plan("cosine", BOOK_WSD_BUDGETS, [BOOK_WSD_SIZE], flops="full",
-                       schedule="cosine", **BOOK_COMMON)
+    return _wsd_vs_cosine(BOOK_WSD_SIZE, BOOK_WSD_BUDGETS, BOOK_COMMON)
+
+
+def _wsd_vs_cosine(size, budgets, common) -> Plan:
+    wsd = isoflop_plan("wsd", budgets, [size], flops="full", schedule="wsd", **common)
+    cos = isoflop_plan("cosine", budgets, [size], flops="full", schedule="cosine", **common)
     return Plan("wsd", wsd.items + cos.items)
 
 
@@ -296,9 +308,11 @@ def _gpu_plans():
 
 PRESETS: dict[str, Preset] = {
     "smoke": Preset(
-        "smoke", "CI: five tiny models at ~1M tokens and an L(N) fit, <= 3 min on 2 cores",
+        "smoke", "CI: five tiny models at ~1M tokens and an L(N) fit, <= 3 min on 2 cores; "
+        "small IsoFLOP and WSD plans for the lab chapters' code paths",
         _smoke_plans(), workers=2, threads=1,
         checks={"lofn": lambda df: check_lofn(df, bootstrap=200)},
+        default_plans=("lofn",),  # the CLI's smoke sweep; the chapters name their plans
     ),
     "book": Preset(
         "book", "the website on a 2-core CPU: L(N), IsoFLOP with interior minima, WSD; <= 25 min",

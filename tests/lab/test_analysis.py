@@ -1,0 +1,86 @@
+"""scaling_lab.lab.analysis: counting conventions, WSD cost accounting, optimum along an iso-FLOP."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scaling_lab.lab.analysis import optimal_along, with_convention, wsd_costs, wsd_saving_ratio
+from scaling_lab.lab.train import train, train_wsd_group
+
+from .conftest import tiny_spec
+
+
+def test_conventions():
+    df = pd.DataFrame({"params_total": [100, 200], "params_non_embedding": [40, 150],
+                       "flops_per_token_full": [900.0, 1500.0], "tokens": [10, 20]})
+    f = with_convention(df, "full")
+    assert list(f["N"]) == [100, 200] and list(f["C"]) == [9000, 30000]
+    s = with_convention(df, "6n")
+    assert list(s["N"]) == [40, 150] and list(s["C"]) == [6 * 40 * 10, 6 * 150 * 20]
+    with pytest.raises(ValueError, match="convention"):
+        with_convention(df, "kaplan")
+
+
+def test_saving_ratio_formula():
+    assert wsd_saving_ratio([1, 2, 4], 0.2) == pytest.approx(7 / (4 + 0.2 * 3))
+    assert wsd_saving_ratio([5], 0.2) == 1.0
+    # dense horizons approach 1 / cooldown_frac
+    assert 4 < wsd_saving_ratio(np.arange(1, 200), 0.2) < 5
+
+
+def test_wsd_costs_count_steps_and_wall():
+    specs = [tiny_spec(tokens=8 * 32 * k, schedule="wsd", lr=3e-3) for k in (40, 80)]
+    res = train_wsd_group(specs, progress=False)
+    c = wsd_costs(res)
+    # 80-step run: stable 64 steps + cooldown 16; the 40-step branch adds its 8 cooldown steps
+    g = c["groups"][0]
+    assert g["steps_wsd"] == 64 + 16 + 8 and g["steps_separate"] == 120
+    assert c["flops_ratio"] == pytest.approx(120 / 88)
+    assert c["wall_wsd"] < c["wall_separate"]
+    assert c["flops_separate"] == pytest.approx(sum(r.final["flops_full"] for r in res))
+    with pytest.raises(ValueError, match="WSD"):
+        wsd_costs([train(tiny_spec(), progress=False)])
+
+
+def test_optimal_along_matches_closed_form():
+    E, A, a, B, b = 1.0, 400.0, 0.34, 410.0, 0.28
+    C = np.array([1e18, 1e20])
+    N, D, L = optimal_along(E, A, a, B, b, C, lambda n: 6 * n, N_range=(1e5, 1e12), n_grid=20001)
+    G = (a * A / (b * B)) ** (1 / (a + b))
+    N_cf = G * (C / 6) ** (b / (a + b))
+    assert np.allclose(N, N_cf, rtol=2e-3) and np.allclose(6 * N * D, C)
+    with pytest.raises(ValueError, match="edge"):
+        optimal_along(E, A, a, B, b, C, lambda n: 6 * n, N_range=(1e2, 1e3))
+
+
+def test_plan_flops_and_horizons():
+    from scaling_lab.lab.analysis import horizons, plan_flops
+
+    specs = [tiny_spec(tokens=8 * 32 * k, schedule="wsd") for k in (40, 80)]
+    pf = plan_flops(specs + [specs[0]])          # duplicates count once
+    assert pf["runs"] == 2 and pf["ratio"] == pytest.approx(120 / 88)
+    cos = plan_flops([s.replace(schedule="cosine") for s in specs])
+    assert cos["ratio"] == 1.0
+    h = horizons(1000 * 256, 4, 256, include=[256 * 100])
+    assert h == [256 * 100, 256 * 250, 256 * 500, 256 * 750, 256 * 1000]
+
+
+def test_isoflop_parametric_bootstrap_recovers_a_known_exponent():
+    from scaling_lab.lab.analysis import isoflop_parametric_bootstrap
+
+    rng = np.random.default_rng(1)
+    budgets = np.array([1e12, 2e12, 4e12, 8e12])
+    a_true, G_true = 0.6, 30.0 * 1e12 ** -0.6
+    N_all, C_all, L_all = [], [], []
+    for C in budgets:
+        n_opt = G_true * C ** a_true
+        Ns = n_opt * np.exp(np.linspace(-1.2, 1.2, 5))
+        N_all += list(Ns); C_all += [C] * 5
+        L_all += list(2.0 - 0.1 * np.log(C / 1e12) + 0.05 * np.log(Ns / n_opt) ** 2 + rng.normal(0, 0.003, 5))
+    r = isoflop_parametric_bootstrap(N_all, C_all, L_all, n_boot=300, seed=0)
+    assert r["a"] == pytest.approx(a_true, abs=0.1)
+    lo, hi = r["ci_a"]
+    assert lo < a_true < hi and hi - lo < 0.5
+    assert r["sigma"] == pytest.approx(0.003, rel=0.8)
+    with pytest.raises(ValueError, match="budgets"):
+        isoflop_parametric_bootstrap(N_all[:3], C_all[:3], L_all[:3])

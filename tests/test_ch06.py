@@ -1,0 +1,28 @@
+"""Chapter 6's glued numbers (lab: first runs), on the smoke preset: values, with tolerances that
+can fail. The book preset's own bars (L(N) RMS <= 0.01 nats) are checked by the lab's tests."""
+
+import pytest
+
+pytestmark = pytest.mark.slow
+CH = "06_lab_first_runs"
+
+
+def test_counts_and_conventions(smoke_build):
+    assert smoke_build.number(CH, "l6_ratio_small") > 3            # 6N undercounts a 10k model
+    assert 1 < smoke_build.number(CH, "l6_ratio_large") < smoke_build.number(CH, "l6_ratio_small")
+    assert smoke_build.number(CH, "l6_alpha_kaplan") == 0.076
+
+
+def test_the_model_learns_python(smoke_build):
+    bpb = smoke_build.number(CH, "l6_val_bpb")
+    assert bpb < smoke_build.number(CH, "l6_unigram_bpb")           # beats byte frequencies
+    assert bpb < smoke_build.number(CH, "l6_first_bpb")             # the curve falls
+    assert smoke_build.number(CH, "l6_val_nats") == pytest.approx(bpb * 0.6931, abs=0.01)
+    assert abs(smoke_build.number(CH, "l6_gap")) < 0.2              # no overfitting
+
+
+def test_lofn_fit_with_interval(smoke_build):
+    a, lo, hi = (smoke_build.number(CH, k) for k in ("l6_alpha", "l6_alpha_lo", "l6_alpha_hi"))
+    assert 0 < lo <= a <= hi
+    assert smoke_build.number(CH, "l6_rms") < 0.03
+    assert smoke_build.number(CH, "l6_ex_lo") <= smoke_build.number(CH, "l6_ex_pred") <= smoke_build.number(CH, "l6_ex_hi")
