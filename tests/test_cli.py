@@ -219,3 +219,14 @@ def test_console_script_installed(tmp_path):
     assert json.loads(r.stdout)["N_opt"] == pytest.approx(3.22e10, rel=5e-3)
     r = subprocess.run([str(exe), "fit", "chinchilla", str(tmp_path / "nope.csv")], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+
+
+def test_cli_does_not_import_torch_for_fitting_commands():
+    """`scaling-lab fit/optimal` must start fast: only `train` and `sweep` need torch."""
+    import subprocess
+    import sys
+
+    code = ("import sys, scaling_lab.cli as c; c.build_parser(); "
+            "c.main(['optimal', '--law', 'hoffmann2022', '--flops', '1e21', '--json']); "
+            "sys.exit(3 if 'torch' in sys.modules else 0)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0

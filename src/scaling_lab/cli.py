@@ -1,7 +1,7 @@
 """The ``scaling-lab`` command line.
 
 Each group of subcommands lives beside the code it drives and registers itself here:
-``scaling_lab.cli_fit`` (``fit``, ``optimal``) and ``scaling_lab.lab.cli`` (``train``, ``sweep``).
+``scaling_lab.cli_fit`` (``fit``, ``optimal``) and ``scaling_lab.cli_lab`` (``train``, ``sweep``).
 Bad input exits with status 2 and one line on stderr, never a traceback.
 """
 
@@ -11,7 +11,7 @@ import argparse
 import importlib
 import sys
 
-_COMMAND_MODULES = ("scaling_lab.cli_fit", "scaling_lab.lab.cli")
+_COMMAND_MODULES = ("scaling_lab.cli_fit", "scaling_lab.cli_lab")
 
 
 class UsageError(ValueError):

@@ -1,4 +1,4 @@
-"""``scaling-lab train`` (one run) and ``scaling-lab sweep`` (a preset), registered into
+"""``scaling-lab train`` (one run) and ``scaling-lab sweep`` (a preset) for the lab in ``scaling_lab.lab``, registered into
 ``scaling_lab.cli``. Bad input raises ``ValueError`` naming the argument and the fix; the dispatcher
 prints it as one line and exits with status 2."""
 
@@ -64,7 +64,7 @@ def register(sub) -> None:
 
 
 def _spec_from_args(a):
-    from .train import RunSpec
+    from .lab.train import RunSpec
 
     if a.budget is not None and a.budget <= 0:
         raise ValueError(f"--budget must be positive FLOPs, got {a.budget}")
@@ -74,7 +74,7 @@ def _spec_from_args(a):
             raise ValueError(f"--{name.replace('_', '-')} must be a positive integer, got {v}")
     if a.tokens <= 0:
         raise ValueError(f"--tokens must be positive, got {a.tokens:g}")
-    from .corpus import parse_corpus
+    from .lab.corpus import parse_corpus
 
     parse_corpus(a.corpus)  # missing path / unknown kind -> ValueError with the fix
     spec = RunSpec(a.layers, a.d_model, a.heads, tokens=max(int(a.tokens), a.batch * a.ctx),
@@ -101,7 +101,7 @@ def _spec_from_args(a):
 
 
 def cmd_train(a) -> int:
-    from .train import _dist_info, train
+    from .lab.train import _dist_info, train
 
     spec = _spec_from_args(a)
     res = train(spec, progress=None if not a.quiet else False)
@@ -109,7 +109,7 @@ def cmd_train(a) -> int:
     if rank == 0:
         rec = res.to_record()
         if a.store:
-            from .store import ResultStore
+            from .lab.store import ResultStore
 
             ResultStore(a.store).append(res)
         if a.out:
@@ -128,7 +128,7 @@ def cmd_train(a) -> int:
 
 
 def cmd_sweep(a) -> int:
-    from .presets import get_preset
+    from .lab.presets import get_preset
 
     preset = get_preset(a.preset)
     if a.workers is not None and a.workers < 1:
