@@ -49,7 +49,7 @@ def test_status_line_names_parameters_that_differ_from_the_cell(smoke_build):
 
 # Wall-clock measurements (tokens per second, minutes of training, wall-time ratios) are glued under
 # names that say so; they are the only values allowed to differ between two runs.
-WALL_CLOCK = re.compile(r"wall|tok_s|_min$|_sec$|seconds")
+WALL_CLOCK = re.compile(r"wall|tok_s")
 
 
 def test_same_preset_gives_identical_glued_numbers(smoke_build, tmp_path):
