@@ -10,9 +10,11 @@ CH = "07_lab_compute_optimal"
 
 
 def test_isoflop_sweep(smoke_build):
-    assert smoke_build.number(CH, "l7_n_budgets") == 3
-    assert 0 <= smoke_build.number(CH, "l7_n_interior") <= 3
-    assert smoke_build.number(CH, "l7_n_runs") == 12
+    assert smoke_build.number(CH, "l7_n_budgets") == 13
+    assert 0 <= smoke_build.number(CH, "l7_n_interior") <= 13
+    assert smoke_build.number(CH, "l7_n_runs") == 52
+    assert smoke_build.number(CH, "l7_sizes_per_budget") == 4
+    assert smoke_build.number(CH, "l7_spacing") == pytest.approx(2 ** (1 / 6), abs=0.01)
 
 
 def test_exponent_and_ratio(smoke_build):

@@ -15,10 +15,11 @@ How the book preset was engineered (2-core CPU, byte-level stdlib corpus, n_ctx 
 * A fixed small batch (16 x 128 = 2048 tokens) so that the largest models still take hundreds of
   optimizer steps at the smallest budget; a per-width learning-rate rule (``train.lr_rule``).
 * IsoFLOP runs use the WSD schedule: one long run per size, cooldown branches at each budget's token
-  count, so a size costs about one run however many budgets it serves; each branch is stored under
+  count, so a size costs its longest run plus a cooldown per budget; each branch is stored under
   the key a standalone WSD run would have.
-* Budgets and size grids were chosen from a WSD exploration of L(N, D) so that each budget's
-  minimum sits inside its grid; grids are centred on the expected optimum of each budget.
+* The IsoFLOP grid is designed for WSD: many closely spaced budgets and every size at every budget
+  (a run per grid point would cost about 3x more FLOPs). The sizes bracket the optimum of the
+  smallest and the largest budget, measured in a WSD exploration of L(N, D).
 """
 
 from __future__ import annotations
@@ -229,10 +230,12 @@ STDLIB = "stdlib"
 SMOKE_SIZES = [(2, 16, 1), (2, 24, 2), (2, 32, 2), (2, 48, 3), (2, 64, 4)]
 SMOKE_TOKENS = 1_048_576
 # smoke, IsoFLOP and WSD (the lab chapters' code paths in CI, not their conclusions): four sizes
-# at three small budgets, WSD; the WSD comparison reuses the middle size's branches
-SMOKE_ISO_BUDGETS = [1e11, 2e11, 4e11]
+# at thirteen small budgets a sixth of an octave apart (1e11 to 4e11), WSD; the WSD comparison
+# reuses one size's branches at three of them
+SMOKE_ISO_BUDGETS = [float(f"{1e11 * 2 ** (k / 6):.3g}") for k in range(13)]
 SMOKE_ISO_SIZES = [(1, 16, 1), (1, 24, 2), (2, 24, 2), (2, 32, 2)]
 SMOKE_WSD_SIZE = (2, 24, 2)
+SMOKE_WSD_BUDGETS = [1e11, 2e11, 4e11]
 
 # book, L(N): six two-layer sizes (6.6k to 224k non-embedding parameters) at a fixed 4.2M tokens,
 # cosine. One depth for all: mixing 1-, 2- and 3-layer models puts kinks in L(N) (measured: RMS
@@ -240,14 +243,16 @@ SMOKE_WSD_SIZE = (2, 24, 2)
 # models from their trends).
 BOOK_LOFN_SIZES = [(2, 16, 1), (2, 24, 2), (2, 32, 2), (2, 48, 3), (2, 64, 4), (2, 96, 6)]
 BOOK_LOFN_TOKENS = 4_194_304
-# book, IsoFLOP: budgets in full FLOPs; each grid is centred on the optimum measured in a WSD
-# exploration of L(N, D) (24k-75k total parameters over this range, ~100-300 tokens per parameter)
-BOOK_ISO_BUDGETS = [5e11, 1e12, 2e12, 4e12]
-_ISO_LOW = [(1, 16, 1), (2, 24, 2), (2, 32, 2), (2, 48, 3), (3, 64, 4)]
-_ISO_HIGH = [(2, 24, 2), (2, 32, 2), (2, 48, 3), (3, 64, 4), (3, 96, 6)]
-BOOK_ISO_SIZES = {5e11: _ISO_LOW, 1e12: _ISO_LOW, 2e12: _ISO_LOW, 4e12: _ISO_HIGH}
-# book, WSD chapter: one size; its WSD branches are the IsoFLOP runs (cache hits), compared with
-# cosine runs of the same lengths
+# book, IsoFLOP: sixteen budgets in full FLOPs, a fifth of an octave apart (5e11 to 4e12), and the
+# same five two-layer sizes (12.7k to 125k total parameters) at every budget. Closely spaced
+# budgets and a full cross product are what WSD is for: each size is one long run with sixteen
+# cooldown branches, about 3x fewer FLOPs than a run per grid point (chapter 8 measures it). The
+# sizes bracket the optimum of every budget (measured: best run 23.7k parameters at 5e11, 75k at
+# 4e12; a sixth size of 8.4k was never near the optimum and was dropped).
+BOOK_ISO_BUDGETS = [float(f"{5e11 * 2 ** (k / 5):.3g}") for k in range(16)]
+BOOK_ISO_SIZES = [(2, 16, 1), (2, 24, 2), (2, 32, 2), (2, 48, 3), (2, 64, 4)]
+# book, WSD chapter: one size at three of the budgets; its WSD branches are IsoFLOP runs (cache
+# hits), compared with cosine runs of the same lengths that also decay to zero (like for like)
 BOOK_WSD_SIZE = (2, 32, 2)
 BOOK_WSD_BUDGETS = [5e11, 1e12, 2e12]
 
@@ -271,7 +276,7 @@ def _smoke_plans():
                                   **BOOK_COMMON),
         "isoflop": lambda: isoflop_plan("isoflop", SMOKE_ISO_BUDGETS, SMOKE_ISO_SIZES,
                                         flops="full", schedule="wsd", **BOOK_COMMON),
-        "wsd": lambda: _wsd_vs_cosine(SMOKE_WSD_SIZE, SMOKE_ISO_BUDGETS, BOOK_COMMON),
+        "wsd": lambda: _wsd_vs_cosine(SMOKE_WSD_SIZE, SMOKE_WSD_BUDGETS, BOOK_COMMON),
     }
 
 
@@ -291,10 +296,24 @@ def _book_wsd_plan() -> Plan:
     return _wsd_vs_cosine(BOOK_WSD_SIZE, BOOK_WSD_BUDGETS, BOOK_COMMON)
 
 
-def _wsd_vs_cosine(size, budgets, common) -> Plan:
-    wsd = isoflop_plan("wsd", budgets, [size], flops="full", schedule="wsd", **common)
-    cos = isoflop_plan("cosine", budgets, [size], flops="full", schedule="cosine", **common)
-    return Plan("wsd", wsd.items + cos.items)
+# peak learning rates of the schedule comparison, as multiples of train.lr_rule: each schedule is
+# compared at its own best (multiple 1 is the rule, which the IsoFLOP runs use: cache hits)
+WSD_LR_MULTS = (1.0, 2.0, 3.0, 4.0)
+
+
+def _wsd_vs_cosine(size, budgets, common, lr_mults=WSD_LR_MULTS) -> Plan:
+    """One size at the token counts of ``budgets``, WSD and cosine (decaying to zero, like the WSD
+    cooldown), each at every peak learning rate ``lr_mults`` x ``lr_rule``. Labels: ``budget``,
+    ``lr_mult``. Multiple 1 leaves ``lr`` unset, so those WSD runs are the IsoFLOP sweep's."""
+    items = []
+    for m in lr_mults:
+        for sched, extra in (("wsd", {}), ("cosine", {"min_lr_frac": 0.0})):
+            sub = isoflop_plan("x", budgets, [size], flops="full", schedule=sched, **extra,
+                               **common)
+            for it in sub.items:
+                spec = it.spec if m == 1 else it.spec.replace(lr=it.spec.peak_lr * m)
+                items.append(type(it)(spec, it.labels + (("lr_mult", float(m)),)))
+    return Plan("wsd", items)
 
 
 def _gpu_plans():
