@@ -44,3 +44,9 @@ def smoke_build() -> Build:
     if proc.returncode != 0:
         pytest.fail(f"smoke build failed (exit {proc.returncode}):\n{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}")
     return Build(out, proc)
+
+
+@pytest.fixture
+def n(smoke_build, request):
+    """``n(key)``: a glued number of the chapter named by the test module's ``CH``."""
+    return lambda key: smoke_build.number(request.module.CH, key)

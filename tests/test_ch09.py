@@ -7,11 +7,6 @@ pytestmark = pytest.mark.slow
 CH = "09_misconceptions"
 
 
-@pytest.fixture
-def n(smoke_build):
-    return lambda k: smoke_build.number(CH, k)
-
-
 def test_more_parameters_not_better_at_fixed_compute(n):
     assert n("m1_L_chin") < n("m1_L_gopher")                 # the smaller model wins
     assert n("m1_k_lo") < 0.7 and 1.8 < n("m1_k_hi") < 2.8   # a flat valley ...

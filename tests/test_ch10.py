@@ -6,11 +6,6 @@ pytestmark = pytest.mark.slow
 CH = "10_beyond_chinchilla"
 
 
-@pytest.fixture
-def n(smoke_build):
-    return lambda k: smoke_build.number(CH, k)
-
-
 def test_inference_aware_model_is_smaller_and_saves_compute(n):
     assert n("inf_save_1e11") < 0.01
     assert 0.3 < n("inf_shrink_1e13") < 0.7 and n("inf_save_1e13") > 0.15
