@@ -259,15 +259,17 @@ BOOK_WSD_BUDGETS = [5e11, 1e12, 2e12]
 BOOK_COMMON = dict(n_ctx=128, batch_size=16, warmup_steps=50, corpus=STDLIB, seed=0)
 
 # gpu: one consumer GPU (~25 TFLOP/s achieved in bf16) for about an hour; not runnable here, so
-# `sweep --preset gpu --dry-run` builds every shape and steps it on the CPU. Grids are centred on
-# an assumed ~50 tokens per parameter; at the top budget the small models see the 30 MB stdlib
-# corpus many times over, so for real use prefer a larger corpus (local:PATH or hf:NAME).
+# `sweep --preset gpu --dry-run` builds every shape and steps it on the CPU. The IsoFLOP grid has
+# the book preset's design (budgets a fifth of an octave apart, every size at every budget); its
+# five sizes bracket an assumed 50-150 tokens per parameter at both its smallest and its largest
+# budget. At the top budget the smallest model sees the ~30 MB stdlib corpus dozens of times, so
+# for real use prefer a larger corpus (local:PATH or hf:NAME).
 GPU_COMMON = dict(n_ctx=256, batch_size=64, warmup_steps=200, corpus=STDLIB, seed=0, dtype="auto")
 GPU_SIZES = [(2, 128, 4), (3, 160, 5), (4, 192, 6), (4, 256, 8), (6, 320, 10), (6, 384, 12),
              (8, 512, 16)]
 GPU_LOFN_TOKENS = 100_000_000
-GPU_BUDGETS = [1e15, 3e15, 1e16]
-GPU_ISO_SIZES = {1e15: GPU_SIZES[0:5], 3e15: GPU_SIZES[1:6], 1e16: GPU_SIZES[2:7]}
+GPU_BUDGETS = [float(f"{1e15 * 2 ** (k / 5):.3g}") for k in range(11)]   # 1e15 to 4e15
+GPU_ISO_SIZES = GPU_SIZES[0:5]
 
 
 def _smoke_plans():
