@@ -76,6 +76,15 @@ def test_no_raw_errors_or_warnings_in_outputs(smoke_build, nb):
         assert not re.search(r"\w+Warning:", text), f"{nb}: a warning is shown: {text[:300]}"
 
 
+@pytest.mark.parametrize("entry", [f"notebooks/{c}" for c in CHAPTERS])
+def test_cross_references_read_once(smoke_build, entry):
+    """A numbered reference renders its own noun ("Exercise 14"): prose must not say it again."""
+    _, soup = page(smoke_build, entry)
+    text = " ".join(main_content(soup).get_text().split())
+    doubled = re.findall(r".{0,40}\b(?:exercise|figure|table)\s+(?:Exercise|Fig\.|Table)\s+\d+", text, re.I)
+    assert not doubled, f"{entry}: {doubled}"
+
+
 @pytest.mark.parametrize("nb", CHAPTERS)
 def test_no_papermill_parameter_cell_visible(smoke_build, nb):
     _, soup = page(smoke_build, f"notebooks/{nb}")
