@@ -10,7 +10,8 @@ CH = "08_lab_wsd_sweeps"
 def test_wsd_matches_cosine(smoke_build):
     # each schedule at its best of four peak learning rates; WSD never worse by more than tol
     assert smoke_build.number(CH, "l8_max_diff") <= smoke_build.number(CH, "l8_tol") == 0.02
-    assert smoke_build.number(CH, "l8_long_diff") <= smoke_build.number(CH, "l8_max_diff")
+    # the gap closes as runs get longer (the chapter says so)
+    assert smoke_build.number(CH, "l8_short_diff") < smoke_build.number(CH, "l8_long_diff")
     # at the lab's learning-rate rule both schedules are under-tuned, cosine more (lower mean lr)
     assert smoke_build.number(CH, "l8_rule_lo") <= smoke_build.number(CH, "l8_rule_hi") < 0
     assert smoke_build.number(CH, "l8_rule_cost") > 0                  # the rule is not the best lr

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Callable
 
 from .store import ResultStore
-from .sweep import Plan, as_shape, default_threads, grid_plan, isoflop_plan, run_plan, wsd_plan
+from .sweep import Item, Plan, as_shape, default_threads, grid_plan, isoflop_plan, run_plan, wsd_plan
 
 
 @dataclass
@@ -226,13 +226,19 @@ def residual_bootstrap_a(df, n_col="params_total", draws: int = 2000, seed: int 
 # ----------------------------------------------------------------------------- the presets
 STDLIB = "stdlib"
 
+
+def _budgets(lowest: float, per_octave: int, n: int) -> list[float]:
+    """``n`` budgets from ``lowest`` up, ``per_octave`` to a doubling (3 significant digits)."""
+    return [float(f"{lowest * 2 ** (k / per_octave):.3g}") for k in range(n)]
+
+
 # smoke: five two-layer sizes at a fixed token count, cosine; about a minute on 2 idle cores
 SMOKE_SIZES = [(2, 16, 1), (2, 24, 2), (2, 32, 2), (2, 48, 3), (2, 64, 4)]
 SMOKE_TOKENS = 1_048_576
 # smoke, IsoFLOP and WSD (the lab chapters' code paths in CI, not their conclusions): four sizes
 # at thirteen small budgets a sixth of an octave apart (1e11 to 4e11), WSD; the WSD comparison
 # reuses one size's branches at three of them
-SMOKE_ISO_BUDGETS = [float(f"{1e11 * 2 ** (k / 6):.3g}") for k in range(13)]
+SMOKE_ISO_BUDGETS = _budgets(1e11, 6, 13)
 SMOKE_ISO_SIZES = [(1, 16, 1), (1, 24, 2), (2, 24, 2), (2, 32, 2)]
 SMOKE_WSD_SIZE = (2, 24, 2)
 SMOKE_WSD_BUDGETS = [1e11, 2e11, 4e11]
@@ -249,7 +255,7 @@ BOOK_LOFN_TOKENS = 4_194_304
 # cooldown branches, about 3x fewer FLOPs than a run per grid point (chapter 8 measures it). The
 # sizes bracket the optimum of every budget (measured: best run 23.7k parameters at 5e11, 75k at
 # 4e12; a sixth size of 8.4k was never near the optimum and was dropped).
-BOOK_ISO_BUDGETS = [float(f"{5e11 * 2 ** (k / 5):.3g}") for k in range(16)]
+BOOK_ISO_BUDGETS = _budgets(5e11, 5, 16)
 BOOK_ISO_SIZES = [(2, 16, 1), (2, 24, 2), (2, 32, 2), (2, 48, 3), (2, 64, 4)]
 # book, WSD chapter: one size at three of the budgets; its WSD branches are IsoFLOP runs (cache
 # hits), compared with cosine runs of the same lengths that also decay to zero (like for like)
@@ -268,7 +274,7 @@ GPU_COMMON = dict(n_ctx=256, batch_size=64, warmup_steps=200, corpus=STDLIB, see
 GPU_SIZES = [(2, 128, 4), (3, 160, 5), (4, 192, 6), (4, 256, 8), (6, 320, 10), (6, 384, 12),
              (8, 512, 16)]
 GPU_LOFN_TOKENS = 100_000_000
-GPU_BUDGETS = [float(f"{1e15 * 2 ** (k / 5):.3g}") for k in range(11)]   # 1e15 to 4e15
+GPU_BUDGETS = _budgets(1e15, 5, 11)   # 1e15 to 4e15
 GPU_ISO_SIZES = GPU_SIZES[0:5]
 
 
@@ -314,7 +320,7 @@ def _wsd_vs_cosine(size, budgets, common, lr_mults=WSD_LR_MULTS) -> Plan:
                                **common)
             for it in sub.items:
                 spec = it.spec if m == 1 else it.spec.replace(lr=it.spec.peak_lr * m)
-                items.append(type(it)(spec, it.labels + (("lr_mult", float(m)),)))
+                items.append(Item(spec, it.labels + (("lr_mult", float(m)),)))
     return Plan("wsd", items)
 
 
