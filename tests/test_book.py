@@ -9,7 +9,7 @@ import pytest
 
 from tools.build import toc_files, toc_notebooks
 
-from .conftest import ROOT, Build, run_build
+from .conftest import ROOT, rerun_chapters
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +30,7 @@ def test_every_chapter_executed_on_the_smoke_preset(smoke_build):
     assert set(smoke_build.execution) == chapters
     for name, rec in smoke_build.execution.items():
         assert rec["preset"] == "smoke"
-        assert rec["seconds"] <= rec["budget_s"]
+        assert rec["seconds"] > 0 and rec["typical_s"] > 0   # recorded; time is never a failure
 
 
 @pytest.mark.parametrize("nb", [p.stem for p in toc_notebooks(ROOT)])
@@ -52,22 +52,27 @@ def test_status_line_names_parameters_that_differ_from_the_cell(smoke_build):
 WALL_CLOCK = re.compile(r"wall|tok_s")
 
 
-def test_same_preset_gives_identical_glued_numbers(smoke_build, tmp_path):
-    """Execute every chapter a second time: every glued value that is not a wall-clock measurement
-    must be the same, digit for digit (losses, fits, counts, intervals)."""
-    proc = run_build("--preset", "smoke", "--no-html", "--out", str(tmp_path / "again"))
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    again = Build(tmp_path / "again", proc)
-    assert again.glue.keys() == smoke_build.glue.keys()
-    compared = 0
-    for chapter, values in smoke_build.glue.items():
-        assert again.glue[chapter].keys() == values.keys(), chapter
+def test_same_preset_gives_identical_glued_numbers(smoke_build, smoke_rerun):
+    """The chapters of ``rerun_chapters`` (all but the lab chapters after 06) executed a second
+    time: every glued value that is not a wall-clock measurement must be the same, digit for
+    digit (losses, fits, counts, intervals)."""
+    again_list = rerun_chapters()
+    assert "06_lab_first_runs" in again_list and "09_misconceptions" in again_list
+    store = smoke_rerun.out / "stage" / "notebooks" / "lab_results" / "smoke.jsonl"
+    assert len(store.read_text().splitlines()) >= 5, "the second execution trained no model"
+    assert smoke_rerun.glue.keys() == set(again_list)
+    compared = total = 0
+    for chapter in again_list:
+        values = smoke_build.glue[chapter]
+        assert smoke_rerun.glue[chapter].keys() == values.keys(), chapter
         for key, text in values.items():
+            total += 1
             if WALL_CLOCK.search(key):
                 continue
-            assert again.glue[chapter][key] == text, f"{chapter}:{key} {text!r} then {again.glue[chapter][key]!r}"
+            again = smoke_rerun.glue[chapter][key]
+            assert again == text, f"{chapter}:{key} {text!r} then {again!r}"
             compared += 1
-    assert compared > 0.9 * sum(len(v) for v in smoke_build.glue.values())
+    assert compared > 0.9 * total
 
 
 def test_build_page_lists_every_chapter_with_its_preset_and_time(smoke_build):

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from tools.guard import check_notebook, glue_references
+from tools.guard import check_notebook, glue_references, slow_note
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,9 +78,19 @@ def test_missing_glue_key_fails():
     assert not any("'there'" in p for p in problems)
 
 
-def test_over_budget_fails():
-    problems = check_notebook(executed(ran("x")), "nb.ipynb", elapsed=12.0, budget=10.0)
-    assert any("over its budget of 10 s" in str(p) for p in problems)
+def test_time_is_never_a_problem_only_a_note():
+    assert check_notebook(executed(ran("x")), "nb.ipynb") == []
+    assert slow_note("nb.ipynb", 19.0, 10.0) is None                 # under 2x typical: silent
+    note = slow_note("nb.ipynb", 25.0, 10.0)
+    assert "nb.ipynb took 25 s, 2.5x its typical 10 s" in note and "typical_s" in note
+
+
+def test_hang_limit_is_far_above_a_loaded_machine():
+    from tools.build import HANG_FACTOR, MIN_HANG_S, hang_seconds
+
+    assert HANG_FACTOR >= 5 and MIN_HANG_S >= 600
+    assert hang_seconds(3.0) == MIN_HANG_S                           # short chapters: 10 minutes
+    assert hang_seconds(150.0) == 750                                # ch07 on smoke: 5x
 
 
 def test_cell_numbers_ignore_the_injected_parameters_cell():
@@ -126,9 +136,45 @@ def test_guard_stops_the_build(tmp_path, preset, extra):
     out = tmp_path / "out"
     proc = subprocess.run([sys.executable, str(ROOT / "tools" / "build.py"), "--root", str(src),
                            "--out", str(out), "--preset", preset, *extra],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True)
     assert proc.returncode != 0
     assert "guard: refusing to build the site" in proc.stderr
     assert "notebooks/01_planted.ipynb, cell 3: raised RuntimeError: planted failure" in proc.stderr
     assert "cell 4: code cell was never executed" in proc.stderr
     assert not (out / "html" / "index.html").exists(), "the site was built despite the failure"
+
+
+@pytest.mark.slow
+def test_a_chapter_slower_than_its_typical_time_still_builds(tmp_path):
+    """A planted ``time.sleep`` just past the chapter's typical time (a loaded machine, as far as
+    the build can tell): the build succeeds, records the time and warns; it does not fail."""
+    import json
+
+    src = planted_tree(tmp_path)
+    typical = 2.0
+    (src / "params" / "smoke.yaml").write_text(
+        "name: smoke\ntypical_s: 30\nparameters: {preset: smoke, seed: 0}\n"
+        f"notebooks:\n  01_planted:\n    typical_s: {typical}\n")
+    params = new_code_cell("preset = 'book'\nseed = 0")
+    params.metadata["tags"] = ["parameters"]
+    nb = new_notebook(cells=[new_markdown_cell("# Planted"), params,
+                             new_code_cell(f"import time\ntime.sleep({2 * typical + 1})")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, src / "notebooks" / "01_planted.ipynb")
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "build.py"), "--root", str(src),
+                           "--out", str(out), "--preset", "smoke", "--no-html"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    record = json.loads((out / "stage" / "execution.json").read_text())["01_planted"]
+    assert record["seconds"] > 2 * typical and record["typical_s"] == typical
+    assert "guard: warning (not an error): notebooks/01_planted.ipynb took" in proc.stderr
+    assert "refusing" not in proc.stderr
+
+
+def test_presets_record_typical_times_not_budgets():
+    from tools.build import load_preset
+
+    for path in sorted((ROOT / "params").glob("*.yaml")):
+        preset = load_preset(ROOT, path.stem)                    # refuses a leftover budget_s
+        assert preset["typical_s"] > 0, path.name

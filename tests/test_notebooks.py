@@ -84,7 +84,7 @@ def test_presets_only_set_declared_parameters(path):
     declared = set(papermill.inspect_notebook(str(path)))
     for preset in sorted((ROOT / "params").glob("*.yaml")):
         spec = yaml.safe_load(preset.read_text())
-        own = set((spec.get("notebooks") or {}).get(path.stem, {}) or {}) - {"budget_s"}
+        own = set((spec.get("notebooks") or {}).get(path.stem, {}) or {}) - {"typical_s"}
         assert own <= declared, f"{preset.name} sets {own - declared} that {path.name} does not declare"
 
 

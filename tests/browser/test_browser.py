@@ -81,7 +81,7 @@ def test_page_renders(page, site, entry):
     has_math = page.evaluate("() => document.querySelectorAll('.math').length")
     if page.locator("script[src*='mathjax']").count():  # Sphinx loads MathJax only where needed
         page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
-                               timeout=20_000)
+                               timeout=120_000)
         page.evaluate("() => MathJax.startup.promise")
     typeset = page.evaluate("() => document.querySelectorAll('mjx-container').length")
     assert typeset >= has_math, f"{entry}: {typeset} typeset of {has_math} math elements"
@@ -102,5 +102,5 @@ def test_dropdown_solution_opens_on_click(page, site, entry):
     body = solution.locator(".admonition-title ~ *").first
     assert not body.is_visible(), f"{entry}: the solution is visible before the click"
     solution.locator("button.toggle-button, .admonition-title").first.click()
-    body.wait_for(state="visible", timeout=5_000)
+    body.wait_for(state="visible", timeout=60_000)
     assert not page.errors, f"{entry}: console errors: {page.errors}"

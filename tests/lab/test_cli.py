@@ -71,5 +71,5 @@ def test_train_command_end_to_end(tmp_path, capsys):
 
 def test_console_script_exit_code(tmp_path):
     r = subprocess.run([PY, "-m", "scaling_lab.cli", "sweep", "--preset", "nope"],
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=True)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1

@@ -41,7 +41,7 @@ class Preset:
     description: str
     plans: dict[str, Callable[[], Plan]]
     workers: int = 2
-    threads: int | None = None  # per worker; None: cpu_count // workers
+    threads: int | None = None  # torch threads per worker; None: default_threads (1)
     checks: dict[str, Callable] = field(default_factory=dict)
     default_store: str = ""
     default_plans: tuple = ()  # the plans run when none are named; () -> all
@@ -349,7 +349,7 @@ PRESETS: dict[str, Preset] = {
     ),
     "gpu": Preset(
         "gpu", "one consumer GPU, about an hour: bf16, wider models, more tokens",
-        _gpu_plans(), workers=1, threads=None,
+        _gpu_plans(), workers=1, threads=1,
         checks={"lofn": lambda df: check_lofn(df, max_rms=0.01), "isoflop": check_isoflop},
     ),
 }

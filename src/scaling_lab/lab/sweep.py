@@ -187,6 +187,21 @@ def _worker_init(threads: int):
     torch.set_num_threads(threads)
 
 
+def worker_env(threads: int) -> dict[str, str]:
+    """Environment for a worker process with ``threads`` torch threads.
+
+    OpenMP threads that wait for work spin by default; when another process holds a core, a
+    2-thread worker then runs far slower than a 1-thread one (``benchmarks/bench_threads.py``).
+    ``OMP_WAIT_POLICY=PASSIVE`` makes them sleep instead. OpenMP reads it once, when torch loads,
+    so it must be in the environment of a *new* process: setting it in a process that has
+    already imported torch has no effect. A value the user set is kept.
+    """
+    env = {"OMP_NUM_THREADS": str(threads)}
+    if threads > 1:
+        env["OMP_WAIT_POLICY"] = os.environ.get("OMP_WAIT_POLICY", "PASSIVE")
+    return env
+
+
 def _run_job(spec_dicts: list[dict], store_path: str | None, done: list[str]) -> list[dict]:
     specs = [RunSpec.from_dict(d) for d in spec_dicts]
     store = ResultStore(store_path) if store_path else None
@@ -207,7 +222,12 @@ def _run_job(spec_dicts: list[dict], store_path: str | None, done: list[str]) ->
 
 
 def default_threads(workers: int) -> int:
-    return max(1, (os.cpu_count() or 1) // max(1, workers))
+    """One torch thread per worker process: on a laptop or a shared server, parallel workers
+    use the cores better than threads inside one run, and a 1-thread run never busy-waits
+    for a core another process holds. ``workers`` is accepted for the call sites' sake."""
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    return 1
 
 
 def run_plan(plan: Plan, store: ResultStore | str, workers: int = 1, threads: int | None = None,
@@ -220,7 +240,10 @@ def run_plan(plan: Plan, store: ResultStore | str, workers: int = 1, threads: in
     jobs = plan.jobs(done)
     n_specs = len({k for k in plan.keys()})
     n_todo = sum(len(j) for j in jobs)
-    threads = threads or default_threads(workers)
+    threads = default_threads(workers) if threads is None else threads
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        raise ValueError(f"threads must be a positive integer (torch threads per worker), "
+                         f"got {threads!r}; use 1 unless a run has the machine to itself")
     t0 = time.time()
     if log:
         log(f"[{plan.name}] {n_specs} runs, {n_specs - n_todo} already in {store.path}, "
@@ -234,7 +257,7 @@ def run_plan(plan: Plan, store: ResultStore | str, workers: int = 1, threads: in
         bar = tqdm(total=n_todo, desc=plan.name, unit="run", dynamic_ncols=True)
     diverged = trained = 0
     done_l = sorted(done)
-    if workers == 1:
+    if workers == 1 and threads == 1:  # in this process: torch's wait policy does not matter
         import torch
 
         prev = torch.get_num_threads()
@@ -251,17 +274,26 @@ def run_plan(plan: Plan, store: ResultStore | str, workers: int = 1, threads: in
     else:
         import multiprocessing as mp
 
-        ctx = mp.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
-                                 initargs=(threads,)) as ex:
-            futs = [ex.submit(_run_job, [s.to_dict() for s in job], str(store.path), done_l)
-                    for job in jobs]
-            for f in as_completed(futs):
-                for rec in f.result():
-                    trained += 1
-                    diverged += rec["status"] == "diverged"
-                    if bar is not None:
-                        bar.update(1)
+        ctx = mp.get_context("spawn")  # new processes: they read worker_env when torch loads
+        saved = {k: os.environ.get(k) for k in worker_env(threads)}
+        os.environ.update(worker_env(threads))
+        try:
+            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
+                                     initargs=(threads,)) as ex:
+                futs = [ex.submit(_run_job, [s.to_dict() for s in job], str(store.path),
+                                  done_l) for job in jobs]
+                for f in as_completed(futs):
+                    for rec in f.result():
+                        trained += 1
+                        diverged += rec["status"] == "diverged"
+                        if bar is not None:
+                            bar.update(1)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
     if bar is not None:
         bar.close()
     wall = time.time() - t0
