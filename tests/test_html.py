@@ -1,6 +1,8 @@
 """Reading quality of the built site (smoke build): figures with alt text, links that resolve,
 math that MathJax will typeset, no raw errors or warnings, no papermill parameter cell."""
 
+import copy
+import functools
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -17,9 +19,19 @@ pytestmark = pytest.mark.slow
 CHAPTERS = [p.stem for p in toc_notebooks(ROOT)]
 
 
+@functools.lru_cache(maxsize=None)
+def _parse(path: Path) -> BeautifulSoup:  # each page is parsed once (no test modifies a soup)
+    return BeautifulSoup(path.read_text(), "html.parser")
+
+
+@functools.lru_cache(maxsize=None)
+def _ids(path: Path) -> frozenset:
+    return frozenset(t.get("id") for t in _parse(path).find_all(id=True))
+
+
 def page(build, entry: str) -> tuple[Path, BeautifulSoup]:
     path = build.out / "html" / f"{entry}.html"
-    return path, BeautifulSoup(path.read_text(), "html.parser")
+    return path, _parse(path)
 
 
 def main_content(soup):
@@ -50,8 +62,7 @@ def test_internal_links_resolve(smoke_build, entry):
         target = path if not url.path else (path.parent / unquote(url.path)).resolve()
         assert target.exists(), f"{entry}: broken link {a['href']}"
         if url.fragment and target.suffix == ".html":
-            ids = {t.get("id") for t in BeautifulSoup(target.read_text(), "html.parser").find_all(id=True)}
-            assert url.fragment in ids, f"{entry}: link {a['href']} points at a missing anchor"
+            assert url.fragment in _ids(target), f"{entry}: link {a['href']} points at a missing anchor"
 
 
 @pytest.mark.parametrize("nb", CHAPTERS)
@@ -59,7 +70,7 @@ def test_math_is_marked_up_for_mathjax(smoke_build, nb):
     _, soup = page(smoke_build, f"notebooks/{nb}")
     assert soup.find(class_="math"), f"{nb}: no MathJax markup"
     assert any("mathjax" in (s.get("src") or "").lower() for s in soup.find_all("script"))
-    body = main_content(soup)
+    body = copy.copy(main_content(soup))  # a copy: the cached page stays whole
     for code in body.find_all(["pre", "code"]):
         code.decompose()  # dollar signs in code (matplotlib labels) are not prose
     text = body.get_text()
