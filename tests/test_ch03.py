@@ -36,3 +36,16 @@ def test_additive_form_is_far_from_eq_1_5(smoke_build):
 def test_critical_batch(smoke_build):
     assert smoke_build.number(CH, "B_at_3") == 1.1
     assert smoke_build.number(CH, "B_at_2") == 7.7
+
+
+def test_ten_times_compute_quoted_and_computed(smoke_build):
+    # Hoffmann et al.'s summary of Kaplan, as printed (their Section 1) ...
+    assert smoke_build.number(CH, "h_x10_N") == 5.5
+    assert smoke_build.number(CH, "h_x10_D") == 1.8
+    # ... and the book's own arithmetic with Table 6's exponents, 10^0.73 and 10^0.27
+    assert smoke_build.number(CH, "x10_N") == 5.4
+    assert smoke_build.number(CH, "x10_D") == 1.9
+
+
+def test_critical_batch_section_points_at_the_factor_two(smoke_build):
+    assert smoke_build.number(CH, "NeDe_ratio") == pytest.approx(2, abs=0.25)

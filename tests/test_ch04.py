@@ -54,3 +54,14 @@ def test_mean_of_huber_stops_early(smoke_build):
 def test_bootstrap_interval_far_wider_than_published(smoke_build):
     assert smoke_build.number(CH, "h_a3_width") == 0.001
     assert smoke_build.number(CH, "boot_width") > 10 * 0.001
+
+
+def test_isoflop_floors_found_by_grid_match_the_closed_form(smoke_build):
+    n = lambda k: smoke_build.number(CH, k)
+    assert n("iso_slope") == pytest.approx(n("a_r"), abs=0.01)
+
+
+def test_besiroglu_standard_errors_as_printed(smoke_build):
+    n = lambda k: smoke_build.number(CH, k)
+    assert n("se_alpha_e") == 0.02 and n("se_beta_e") == 0.02      # Table 1
+    assert n("se_alpha_e") > 10 * n("h_a3_width")

@@ -26,3 +26,9 @@ def test_unfinished_schedule_biases_the_data_exponent(smoke_build):
     assert n("toy_gap_tenth") > 0
     assert n("beta_ckpt") > n("beta_tuned") == 0.366
     assert n("a_toy_app") > n("a_toy_true")
+
+
+def test_porian_labels_are_the_authors(smoke_build):
+    assert smoke_build.glue[CH]["porian_last_label"] == "Optimizer tuning (no decay)"
+    assert smoke_build.glue[CH]["porian_cosine_label"] == "Cosine decay"
+    assert smoke_build.number(CH, "porian_drop_3") == 0.074          # 0.571 -> 0.497

@@ -112,3 +112,75 @@ def test_gpu_hours_and_pearce():
 def test_bad_input_names_the_argument(call, arg):
     with pytest.raises(ValueError, match=rf"^{arg}"):
         call()
+
+
+# ------------------------------------------------------------ SwiGLU, GQA, inference
+
+def test_swiglu_and_gqa_blocks():
+    assert F.swiglu_params(4096, 14336) == 3 * 4096 * 14336 == 176_160_768
+    # multi-head attention is 4 d^2; 8 key/value heads of 128 shrink k and v to d x 1024
+    assert F.attention_params(4096, 32) == 4 * 4096 ** 2
+    assert F.attention_params(4096, 32, 8) == 2 * 4096 ** 2 + 2 * 4096 * 1024 == 41_943_040
+    # a SwiGLU of width 8/3 d has the weights of a GELU MLP of width 4d
+    assert F.swiglu_params(768, 2048) == 2 * 768 * 4 * 768
+
+
+def test_llama3_8b_counts_to_its_published_size():
+    s = F.llama3_8b_shape()
+    assert (s.n_layer, s.d_model, s.n_head, s.n_kv_head, s.d_ff, s.vocab_size) == (
+        32, 4096, 32, 8, 14336, 128000)
+    assert s.d_head == 128 and not s.tied_embeddings
+    per_layer = 2 * 4096 + 41_943_040 + 176_160_768
+    c = F.llama_param_counts(s)
+    assert c.non_embedding == 32 * per_layer + 4096 == 6_979_588_096
+    assert c.embedding == 2 * 128000 * 4096
+    assert c.total == 8_028_164_096
+    # the released checkpoint's 128,256-row embedding: the familiar 8,030,261,248
+    assert F.llama_param_counts(F.llama3_8b_shape(128256)).total == 8_030_261_248
+    assert round(c.total / 1e9) == 8 == F.pub.LLAMA3_8B.params / 1e9
+
+
+def test_llama_counts_closed_form_and_tying():
+    s = F.LlamaShape(2, 64, 4, 2, 160, 100, 32)
+    kv = 2 * 16
+    layer = 64 + (2 * 64 * 64 + 2 * 64 * kv) + 64 + 3 * 64 * 160
+    c = F.llama_param_counts(s)
+    assert c.non_embedding == 2 * layer + 64
+    assert c.embedding == 2 * 100 * 64
+    tied = F.llama_param_counts(F.LlamaShape(2, 64, 4, 2, 160, 100, 32, tied_embeddings=True))
+    assert tied.total == c.total - 100 * 64
+
+
+def test_inference_flops_with_kv_cache():
+    s = F.llama3_8b_shape()
+    w = 32 * (41_943_040 + 176_160_768) + 128000 * 4096
+    assert F.matmul_weights(s) == w == 7_503_609_856
+    assert F.inference_flops_per_token(s, 0) == 2 * w
+    assert F.inference_flops_per_token(s, 8192) == 2 * w + 4 * 32 * 8192 * 4096
+    # the cache: keys and values of 8 heads of 128 per layer, 4x smaller than 32 heads
+    assert F.kv_cache_values(s, 8192) == 2 * 32 * 8 * 128 * 8192 == 536_870_912
+    mha = F.LlamaShape(32, 4096, 32, 32, 14336, 128000, 8192)
+    assert F.kv_cache_values(mha, 8192) == 4 * F.kv_cache_values(s, 8192)
+    assert F.inference_flops_per_token(mha, 8192) - F.inference_flops_per_token(s, 8192) == (
+        2 * 32 * 2 * 4096 * (4096 - 1024))   # only the k, v projections differ
+    # GPT layout: 2 x (blocks + head); averaged over a causal context this is Kaplan's
+    g = F.gpt2_small_shape()
+    assert F.matmul_weights(g) == 12 * 12 * 768 ** 2 + 50257 * 768
+    T = 1024
+    mean_attn = sum(F.inference_flops_per_token(g, t) - F.inference_flops_per_token(g, 0)
+                    for t in range(T)) / T
+    assert mean_attn == pytest.approx(2 * 12 * (T - 1) * 768)
+
+
+@pytest.mark.parametrize("call, arg", [
+    (lambda: F.LlamaShape(32, 4096, 32, 5, 14336, 128000, 8192), "n_kv_head"),
+    (lambda: F.LlamaShape(32, 4096, 32, 0, 14336, 128000, 8192), "n_kv_head"),
+    (lambda: F.LlamaShape(32, 4096, 30, 6, 14336, 128000, 8192), "d_model"),
+    (lambda: F.llama_param_counts(F.gpt2_small_shape()), "shape"),
+    (lambda: F.matmul_weights((32, 4096)), "shape"),
+    (lambda: F.inference_flops_per_token(F.llama3_8b_shape(), -1), "context"),
+    (lambda: F.kv_cache_values(F.llama3_8b_shape(), 1.5), "context"),
+])
+def test_modern_bad_input_names_the_argument(call, arg):
+    with pytest.raises(ValueError, match=rf"^{arg}"):
+        call()

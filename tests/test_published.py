@@ -75,10 +75,52 @@ def test_hoffmann_table3():
 def test_besiroglu_and_muennighoff():
     b = pub.BESIROGLU2024
     assert (b.E, b.A, b.B, b.alpha, b.beta) == (1.8172, 482.01, 2085.43, 0.3478, 0.3658)
-    assert (b.se.A, b.se.B, b.se.E, b.se.alpha, b.se.beta) == (124.5, 1293, 0.026, 0.015, 0.021)
+    # Table 1 of the paper, as printed (not the repository notebook's 124.5 / 1293 / ...)
+    assert (b.se.A, b.se.B, b.se.E, b.se.alpha, b.se.beta) == (124.58, 1293.23, 0.03, 0.02, 0.02)
+    assert b.source.key == "besiroglu2024" and b.source.where.startswith("Table 1")
     m = pub.MUENNIGHOFF2023
     assert (m.R_D_star, m.R_N_star, m.alpha, m.beta) == (15.387756, 5.309743, 0.3526596, 0.3526596)
     assert round(m.E, 3) == 1.869 and round(m.A) == 521 and round(m.B) == 1488
+
+
+def test_sources_name_the_place_in_the_paper():
+    assert pub.HOFFMANN2022_APPROACH3.source.where == "Appendix D.2, eq. 10"
+    assert pub.MUENNIGHOFF2023.source.where.startswith("Appendix A, eq. 17")
+    assert "Section 3" in pub.KAPLAN2020_RANGE.source.where
+    assert pub.LLAMA3_8B.source.where.startswith("Section 1")
+    assert "sum" in pub.HOFFMANN2022_HUBER_OBJECTIVE.note
+    assert "besiroglu2024" in pub.HOFFMANN2022_HUBER_OBJECTIVE.note
+    assert pub.HOFFMANN2022_KAPLAN_10X == (5.5, 1.8)
+    assert pub.HOFFMANN2022_KAPLAN_10X_SOURCE.where.startswith("Section 1")
+
+
+def test_chinchilla_shape_states_the_ffn_width():
+    c = pub.CHINCHILLA
+    assert c.d_ff == 4 * c.d_model == 32768
+    assert "4 x d_model" in c.source.note
+    assert "64.7B" in c.note and "does not explain" in c.note
+    assert pub.CHINCHILLA_VOCAB_SHARED_WITH_GOPHER == 0.9415
+    assert pub.CHINCHILLA_TOKENIZER_SOURCE.where == "Section 4.1"
+    assert "NFKC" in pub.CHINCHILLA_TOKENIZER_SOURCE.note
+    assert pub.GOPHER.vocab_size == 32000
+
+
+def test_llama3_8b_shape_as_printed():
+    r = pub.LLAMA3_8B
+    assert (r.n_layer, r.d_model, r.n_head, r.n_kv_head, r.d_ff, r.vocab_size) == (
+        32, 4096, 32, 8, 14336, 128000)
+    assert r.tied_embeddings is False and pub.LLAMA3_8B_RELEASED_VOCAB == 128256
+
+
+def test_hoffmann_bib_entry_is_the_arxiv_version():
+    bib = (ROOT / "book" / "references.bib").read_text()
+    entry = bib.split("{hoffmann2022,", 1)[1].split("\n}", 1)[0]
+    head = bib.split("{hoffmann2022,", 1)[0].rsplit("@", 1)[1]
+    assert head in ("misc", "article")
+    assert "Training Compute-Optimal Large Language Models" in entry
+    assert re.search(r"eprint\s*=\s*\{2203\.15556\}", entry)
+    assert "booktitle" not in entry and "NeurIPS" not in entry
+    assert "Neural Information Processing" not in entry
 
 
 def test_models():
@@ -97,6 +139,11 @@ def test_models():
 def test_later_work():
     assert (pub.PEARCE2024.coefficient, pub.PEARCE2024.exponent) == (47491, 1 / 3)
     assert [s.a for s in pub.PORIAN2024_REFINEDWEB] == [0.835, 0.706, 0.602, 0.571, 0.497]
+    assert [s.label for s in pub.PORIAN2024_REFINEDWEB] == [
+        "Reproducing Kaplan et al.", "Counting last layer FLOPs", "Correcting warmup",
+        "Cosine decay", "Optimizer tuning (no decay)"]
+    assert "careful learning rate decay is not essential" in pub.PORIAN2024_DECAY_NOT_ESSENTIAL
+    assert "constant learning rate" in pub.PORIAN2024_SOURCE.note
     assert pub.HAGELE2024.key == "hagele2024" and pub.SARDANA2024.key == "sardana2024"
 
 

@@ -23,6 +23,22 @@ FLOPs are per token, counting a multiply-add as 2 FLOPs; training = 3 x forward
 - ``"kaplan"``: forward 2N + 2 n_layer n_ctx d_attn (kaplan2020 Table 1), N non-embedding
 - ``"full"``:   hoffmann2022 Appendix F: embeddings, QKV, QK^T logits, softmax,
                 softmax @ V, attention output, dense block and final logits
+
+Modern decoders (Llama layout, :class:`LlamaShape`): RMSNorm (a weight of d, no bias),
+no biases, grouped-query attention (n_kv_head key/value heads shared by n_head query
+heads, so K and V are d x (n_kv_head d_head) each) and a SwiGLU feed-forward of three
+d x d_ff matrices (gate, up, down) instead of two:
+
+    per layer         attn_norm d, q d*d, k d*kv, v d*kv, o d*d (kv = n_kv_head*d_head),
+                      ffn_norm d, gate d*d_ff, up d*d_ff, down d_ff*d
+    final norm        d
+    token embedding   vocab * d; head vocab * d unless tied
+
+Inference with a KV cache (:func:`inference_flops_per_token`): the new token's forward
+pass multiplies every weight matrix once (2 FLOPs per weight, output head included)
+and attends to the ``context`` cached positions: 2 * context * n_head * d_head for the
+logits q.k and as many for the weighted sum of values, per layer. Normalisations,
+softmax and the embedding lookup are left out (a few FLOPs per activation).
 """
 
 from __future__ import annotations
@@ -37,6 +53,8 @@ __all__ = [
     "GPTShape", "ParamCounts", "param_counts", "forward_flops", "flops_per_token",
     "training_flops", "gpu_hours", "gpt2_small_shape", "chinchilla_shape", "gopher_shape",
     "shape_from_record", "total_params_pearce2024", "METHODS", "PF_DAY",
+    "LlamaShape", "llama_param_counts", "llama3_8b_shape", "swiglu_params",
+    "attention_params", "matmul_weights", "inference_flops_per_token", "kv_cache_values",
 ]
 
 METHODS = ("6N", "kaplan", "full")
@@ -169,6 +187,8 @@ def shape_from_record(record: pub.ModelRecord, **overrides) -> GPTShape:
     """A GPTShape from a published ModelRecord's shape fields (plus overrides)."""
     kw = dict(n_layer=record.n_layer, d_model=record.d_model, n_head=record.n_head,
               vocab_size=record.vocab_size, n_ctx=record.n_ctx)
+    if record.d_ff is not None:
+        kw["d_ff"] = record.d_ff
     kw.update(overrides)
     missing = [k for k, v in kw.items() if v is None]
     if missing:
@@ -206,3 +226,115 @@ def total_params_pearce2024(non_embedding: float) -> float:
         raise ValueError(f"non_embedding must be a positive finite number; got {non_embedding!r}")
     p = pub.PEARCE2024
     return non_embedding + p.coefficient * non_embedding ** p.exponent
+
+
+# ------------------------------------------------------------------ modern decoders
+
+@dataclass(frozen=True)
+class LlamaShape:
+    """Shape of a Llama-style decoder: SwiGLU feed-forward, grouped-query attention,
+    RMSNorm, no biases, rotary positions (no position parameters)."""
+
+    n_layer: int
+    d_model: int
+    n_head: int
+    n_kv_head: int
+    d_ff: int
+    vocab_size: int
+    n_ctx: int
+    tied_embeddings: bool = False
+
+    def __post_init__(self):
+        for name in ("n_layer", "d_model", "n_head", "n_kv_head", "d_ff", "vocab_size",
+                     "n_ctx"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+                raise ValueError(f"{name} must be a positive integer; got {v!r}")
+        if self.d_model % self.n_head:
+            raise ValueError(f"d_model ({self.d_model}) must be divisible by n_head "
+                             f"({self.n_head})")
+        if self.n_head % self.n_kv_head:
+            raise ValueError(f"n_kv_head ({self.n_kv_head}) must divide n_head "
+                             f"({self.n_head}): each key/value head serves a group")
+        if not isinstance(self.tied_embeddings, bool):
+            raise ValueError(f"tied_embeddings must be True or False; "
+                             f"got {self.tied_embeddings!r}")
+
+    @property
+    def d_head(self) -> int:
+        return self.d_model // self.n_head
+
+    @property
+    def d_attn(self) -> int:
+        """Total width of the query heads, n_head * d_head (= d_model)."""
+        return self.n_head * self.d_head
+
+
+def swiglu_params(d_model: int, d_ff: int) -> int:
+    """Weights of a SwiGLU feed-forward: gate and up (d x d_ff each), down (d_ff x d)."""
+    return 3 * d_model * d_ff
+
+
+def attention_params(d_model: int, n_head: int, n_kv_head: int | None = None) -> int:
+    """Weights of one attention block without biases: q and o are d x d; k and v are
+    d x (n_kv_head d_head). n_kv_head = n_head is multi-head attention (4 d^2)."""
+    kv = n_head if n_kv_head is None else n_kv_head
+    d_head = d_model // n_head
+    return 2 * d_model * d_model + 2 * d_model * kv * d_head
+
+
+def llama_param_counts(shape: LlamaShape) -> ParamCounts:
+    """Exact parameter counts of a Llama-style decoder (layout in the module docstring)."""
+    if not isinstance(shape, LlamaShape):
+        raise ValueError(f"shape must be a LlamaShape; got {type(shape).__name__}")
+    s, d = shape, shape.d_model
+    layer = (d + attention_params(d, s.n_head, s.n_kv_head)
+             + d + swiglu_params(d, s.d_ff))
+    non_embedding = s.n_layer * layer + d
+    embedding = s.vocab_size * d * (1 if s.tied_embeddings else 2)
+    return ParamCounts(embedding=embedding, non_embedding=non_embedding,
+                       total=embedding + non_embedding)
+
+
+def llama3_8b_shape(vocab_size: int | None = None) -> LlamaShape:
+    """Llama 3 8B (dubey2024 Table 3): 32 layers, d 4096, 32 heads, 8 key/value heads,
+    SwiGLU width 14,336, untied head; vocabulary as printed (128,000) unless given."""
+    r = pub.LLAMA3_8B
+    return LlamaShape(n_layer=r.n_layer, d_model=r.d_model, n_head=r.n_head,
+                      n_kv_head=r.n_kv_head, d_ff=r.d_ff,
+                      vocab_size=r.vocab_size if vocab_size is None else vocab_size,
+                      n_ctx=r.n_ctx, tied_embeddings=bool(r.tied_embeddings))
+
+
+def matmul_weights(shape) -> int:
+    """Weights a token meets in matrix products: every block matrix plus the output
+    head (tied or not). Biases, norms and the input lookup are not matrix products."""
+    if isinstance(shape, LlamaShape):
+        d = shape.d_model
+        per_layer = attention_params(d, shape.n_head, shape.n_kv_head) + swiglu_params(
+            d, shape.d_ff)
+    elif isinstance(shape, GPTShape):
+        d = shape.d_model
+        per_layer = 4 * d * d + 2 * d * shape.d_ff
+    else:
+        raise ValueError(f"shape must be a GPTShape or LlamaShape; got {type(shape).__name__}")
+    return shape.n_layer * per_layer + shape.vocab_size * d
+
+
+def inference_flops_per_token(shape, context: int) -> int:
+    """Forward FLOPs to generate one token with a KV cache holding ``context`` earlier
+    positions: 2 x matmul_weights + 4 n_layer context n_head d_head (q.k and the
+    weighted sum of values). Grouped-query attention shrinks the cache, not these FLOPs."""
+    if isinstance(context, bool) or not isinstance(context, int) or context < 0:
+        raise ValueError(f"context must be a non-negative integer; got {context!r}")
+    w = matmul_weights(shape)
+    return 2 * w + 4 * shape.n_layer * context * shape.n_head * shape.d_head
+
+
+def kv_cache_values(shape, context: int) -> int:
+    """Numbers held in the KV cache for ``context`` positions: keys and values of
+    n_kv_head heads per layer (n_head for a GPTShape). Multiply by bytes per value."""
+    if isinstance(context, bool) or not isinstance(context, int) or context < 0:
+        raise ValueError(f"context must be a non-negative integer; got {context!r}")
+    kv = shape.n_kv_head if isinstance(shape, LlamaShape) else shape.n_head
+    return 2 * shape.n_layer * kv * shape.d_head * context

@@ -159,7 +159,7 @@ class ExperimentRange:
 
 KAPLAN2020_RANGE = ExperimentRange(
     N_min=768, N_max=1.5e9, D_min=22e6, D_max=23e9,
-    source=Source("kaplan2020", "Sections 1-4",
+    source=Source("kaplan2020", "Sections 1-4; the 22M-23B tokens in Section 3",
                   "models of 768 to 1.5 billion non-embedding parameters; "
                   "datasets of 22 million to 23 billion tokens"),
 )
@@ -212,8 +212,26 @@ class ChinchillaLogFit:
 
 HOFFMANN2022_APPROACH3 = ChinchillaFit(
     E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28,
-    source=Source("hoffmann2022", "Approach 3, Section 3.3", "rounded, as printed"),
+    source=Source("hoffmann2022", "Appendix D.2, eq. 10",
+                  "rounded, as printed; Section 3.3 gives the functional form"),
 )
+
+HOFFMANN2022_HUBER_OBJECTIVE = Source(
+    "hoffmann2022", "Section 3.3, eq. 3 and Appendix D.2, eq. 11",
+    "the objective is printed as a sum of Huber terms over runs (delta = 1e-3, "
+    "L-BFGS); that the authors' code averaged them instead is their later "
+    "confirmation, reported by besiroglu2024")
+"""Where the Approach 3 objective is printed, and what the paper says about it."""
+
+HOFFMANN2022_KAPLAN_10X = (5.5, 1.8)
+"""Hoffmann et al.'s summary of Kaplan's allocation: for 10x compute, a model 5.5x
+larger and 1.8x more tokens (hoffmann2022, Section 1). Their numbers, as printed; the
+book's own 10^0.73 and 10^0.27 come from Kaplan's Table 6 exponents."""
+
+HOFFMANN2022_KAPLAN_10X_SOURCE = Source("hoffmann2022", "Section 1 (Introduction)",
+                                        "'the size of the model should increase 5.5x "
+                                        "while the number of training tokens should "
+                                        "only increase 1.8x'")
 
 HOFFMANN2022_APPROACH3_UNROUNDED_LOGS = ChinchillaLogFit(
     log_E=0.5267228, log_A=6.0073404, log_B=6.0179186, alpha=0.33917084, beta=0.2849083,
@@ -276,11 +294,15 @@ HOFFMANN2022_TABLE3 = (
 # Besiroglu et al. 2024 (Epoch AI), "Chinchilla Scaling: A replication attempt"
 # --------------------------------------------------------------------------------------
 
+# Standard errors: the paper's Table 1 as printed, not the repository notebook's
+# unrounded output (0.0257 / 124.5 / 1293 / 0.0154 / 0.0206). The book cites the
+# paper, and a reader holding the paper can check these digits against it.
 BESIROGLU2024 = ChinchillaFit(
     E=1.8172, A=482.01, B=2085.43, alpha=0.3478, beta=0.3658,
-    source=Source("besiroglu2024", "refit of Approach 3",
-                  "Huber loss summed, on data reconstructed from Hoffmann et al.'s plots"),
-    se=StandardErrors(E=0.026, A=124.5, B=1293, alpha=0.015, beta=0.021),
+    source=Source("besiroglu2024", "Table 1 (refit of Approach 3)",
+                  "Huber loss summed, on data reconstructed from Hoffmann et al.'s plots; "
+                  "standard errors in parentheses as printed in Table 1"),
+    se=StandardErrors(E=0.03, A=124.58, B=1293.23, alpha=0.02, beta=0.02),
 )
 
 
@@ -322,7 +344,7 @@ MUENNIGHOFF2023 = DataConstrainedFit(
     log_E=0.6254804, log_A=6.255414, log_B=7.3049974,
     alpha=0.3526596, beta=0.3526596,
     R_D_star=15.387756, R_N_star=5.309743,
-    source=Source("muennighoff2023", "Section 3, fitted data-constrained law",
+    source=Source("muennighoff2023", "Appendix A, eq. 17 (fitted data-constrained law)",
                   "E ~ 1.869, A ~ 521, B ~ 1488"),
 )
 
@@ -337,6 +359,8 @@ class ModelRecord:
 
     ``params`` is the nominal size as the paper names it, not a recount; build a
     :class:`scaling_lab.flops.GPTShape` from the shape fields to count exactly.
+    ``d_ff`` is the feed-forward width where the paper states it; ``n_kv_head`` the
+    number of key/value heads of grouped-query attention (None: one per query head).
     """
 
     name: str
@@ -350,15 +374,32 @@ class ModelRecord:
     n_ctx: int | None = None
     flops: float | None = None
     note: str = ""
+    d_ff: int | None = None
+    n_kv_head: int | None = None
+    tied_embeddings: bool | None = None
 
 
 CHINCHILLA = ModelRecord(
     "Chinchilla", 70e9, 1.4e12,
-    Source("hoffmann2022", "Table 1 (size, tokens), Table 4 (shape)"),
-    n_layer=80, d_model=8192, n_head=64, vocab_size=32000, n_ctx=2048,
-    note="key/value size 128; vocabulary and 2048-token context as for Gopher (rae2021); "
-         "relative position encodings",
+    Source("hoffmann2022", "Table 1 (size, tokens), Table 4 (shape)",
+           "Table 4's caption: 'The feed-forward size is always set to 4 x d_model'"),
+    n_layer=80, d_model=8192, n_head=64, vocab_size=32000, n_ctx=2048, d_ff=4 * 8192,
+    note="key/value size 128; feed-forward size 4 x d_model (Table 4 caption); "
+         "2048-token context and relative position encodings as for Gopher (rae2021). "
+         "The stated shape counts to about 64.7B, not 70B; the paper does not explain "
+         "the difference. Tokenizer: a slightly modified SentencePiece without NFKC "
+         "normalisation, 94.15% of its tokens the same as Gopher's 32,000-token "
+         "vocabulary (Section 4.1)",
 )
+
+CHINCHILLA_VOCAB_SHARED_WITH_GOPHER: float = 0.9415
+"""Share of Chinchilla's tokenizer vocabulary that is the same as Gopher's, printed as
+'94.15%' (hoffmann2022, Section 4.1)."""
+
+CHINCHILLA_TOKENIZER_SOURCE = Source(
+    "hoffmann2022", "Section 4.1",
+    "slightly modified SentencePiece tokenizer that does not apply NFKC normalisation; "
+    "94.15% of tokens the same as those used for training Gopher")
 GOPHER = ModelRecord(
     "Gopher", 280e9, 300e9,
     Source("rae2021", "Table 1 (shape)", "size, 300B tokens and shape also in hoffmann2022 Tables 1 and 4"),
@@ -384,9 +425,20 @@ LLAMA_65B = ModelRecord(
     note="SwiGLU MLP and rotary positions: not a GPTShape",
 )
 LLAMA2_70B = ModelRecord("Llama 2 70B", 70e9, 2e12, Source("touvron2023llama2", "Table 1"))
-LLAMA3_8B = ModelRecord("Llama 3 8B", 8e9, 15e12, Source("dubey2024", "Section 3"),
-                        note="'about 15T' tokens")
-LLAMA3_70B = ModelRecord("Llama 3 70B", 70e9, 15e12, Source("dubey2024", "Section 3"),
+LLAMA3_8B = ModelRecord(
+    "Llama 3 8B", 8e9, 15e12,
+    Source("dubey2024", "Section 1 ('about 15T' tokens), Table 3 (shape)"),
+    n_layer=32, d_model=4096, n_head=32, n_kv_head=8, d_ff=14336, vocab_size=128000,
+    n_ctx=8192, tied_embeddings=False,
+    note="SwiGLU feed-forward of width 14,336, grouped-query attention with 8 key/value "
+         "heads, RMSNorm, rotary positions, untied output layer (Table 3, Section 3.2); "
+         "'about 15T' tokens (Section 1). Table 3 prints the vocabulary as 128,000 "
+         "('128K tokens'); the released checkpoint's embedding has 128,256 rows",
+)
+LLAMA3_8B_RELEASED_VOCAB: int = 128256
+"""Rows of the released Llama 3 8B embedding matrix (Table 3's 128,000 plus reserved
+special tokens), from the model's published configuration, not from the paper."""
+LLAMA3_70B = ModelRecord("Llama 3 70B", 70e9, 15e12, Source("dubey2024", "Section 1"),
                          note="'about 15T' tokens")
 LLAMA3_405B = ModelRecord("Llama 3 405B", 405e9, 15.6e12, Source("dubey2024", "Section 3"),
                           flops=3.8e25)
@@ -424,15 +476,23 @@ class ExponentStep:
 
 
 PORIAN2024_SOURCE = Source(
-    "porian2024", "RefinedWeb, factors corrected cumulatively",
-    "exponent a of N_opt proportional to C^a after each correction")
+    "porian2024", "Figure 1 (RefinedWeb); step labels as in the authors' figure configs",
+    "exponent a of N_opt proportional to C^a after each correction. The last step "
+    "starts from the corrected warmup, not from the cosine decay: learning rate, batch "
+    "size and AdamW beta2 tuned per scale, with a constant learning rate. The abstract: "
+    "'careful learning rate decay is not essential for the validity of their scaling "
+    "law'")
 PORIAN2024_REFINEDWEB = (
-    ExponentStep("reproducing Kaplan et al.", 0.835),
-    ExponentStep("+ counting the output head's FLOPs", 0.706),
-    ExponentStep("+ correcting the warmup", 0.602),
-    ExponentStep("+ cosine decay", 0.571),
-    ExponentStep("+ per-scale hyperparameter tuning", 0.497),
+    ExponentStep("Reproducing Kaplan et al.", 0.835),
+    ExponentStep("Counting last layer FLOPs", 0.706),
+    ExponentStep("Correcting warmup", 0.602),
+    ExponentStep("Cosine decay", 0.571),
+    ExponentStep("Optimizer tuning (no decay)", 0.497),
 )
+PORIAN2024_DECAY_NOT_ESSENTIAL = (
+    "Counter to a hypothesis of Hoffmann et al., we find that careful learning rate "
+    "decay is not essential for the validity of their scaling law.")
+"""The abstract's sentence, as printed (porian2024, Abstract)."""
 
 @dataclass(frozen=True)
 class Accelerator:
