@@ -456,8 +456,10 @@ SARDANA2024 = Source("sardana2024", "inference-aware objective: training plus in
 
 @dataclass(frozen=True)
 class EmergenceMetrics:
-    """Share of BIG-Bench's reported emergent abilities that appear under just two metrics
-    (Multiple Choice Grade and Exact String Match), both discontinuous in the per-token loss."""
+    """Share of BIG-Bench's reported emergent abilities that appear under just two metrics:
+    Exact String Match, which is *nonlinear* in the per-token loss (all k tokens right:
+    p^k), and Multiple Choice Grade, which is *discontinuous* (a step when the right option
+    overtakes the others)."""
 
     share_two_metrics: float
     source: Source
