@@ -26,3 +26,16 @@ def test_lofn_fit_with_interval(smoke_build):
     assert 0 < lo <= a <= hi
     assert smoke_build.number(CH, "l6_rms") < 0.03
     assert smoke_build.number(CH, "l6_ex_lo") <= smoke_build.number(CH, "l6_ex_pred") <= smoke_build.number(CH, "l6_ex_hi")
+
+
+def test_exercise_solutions_compute_their_claims(smoke_build):
+    g, num = smoke_build.glue[CH], lambda k: smoke_build.number(CH, k)
+    # tokens: under the additive law only the floor moves at a fixed token count
+    assert num("l6_ex_tok_a1") == num("l6_ex_tok_a4")
+    assert num("l6_ex_tok_dE") == pytest.approx(num("l6_ex_tok_drop"), abs=0.002)
+    assert num("l6_ex_tok_dE") > 0
+    # local exponents: the committed prediction is the fitted law's, and the verdict follows it
+    assert g["l6_ex_pred_cmp"] in ("smaller than", "larger than", "about the same as")
+    assert g["l6_ex_agree"] in ("agree with", "do not agree with")
+    # corpus: the entropy floor is computed, and one byte of context is not enough to reach it
+    assert num("l6_ex_H16") < num("l6_ex_H16_1")

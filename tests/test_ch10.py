@@ -33,3 +33,13 @@ def test_loss_prediction(n):
     assert n("pr_lo") - 0.02 <= n("pr_truth") <= n("pr_hi") + 0.02
     assert n("pr_hi") - n("pr_lo") > 0.05
     assert n("pr_pure") < n("pr_truth") - 0.2
+
+
+def test_takeaway_matches_section_2(smoke_build, n):
+    """The takeaway and section 2 print the same glued words (a smaller model, more epochs); both
+    come from the same row of the optimisation, and the numbers must agree with the words."""
+    g = smoke_build.glue[CH]
+    assert g["dc_dir_N"] == "smaller" and g["dc_dir_ep"] == "more"
+    assert n("dc_N_last") < n("dc_N_free") and n("dc_epochs_last") > n("dc_epochs_free")
+    page = (smoke_build.out / "stage" / "notebooks" / f"{CH}.ipynb").read_text()
+    assert page.count("{glue}`dc_dir_N`") >= 2 and "spends compute on size" not in page

@@ -184,3 +184,16 @@ def test_inference_flops_with_kv_cache():
 def test_modern_bad_input_names_the_argument(call, arg):
     with pytest.raises(ValueError, match=rf"^{arg}"):
         call()
+
+def test_moe_param_counts():
+    from scaling_lab.flops import GPTShape, moe_param_counts, param_counts
+    s = GPTShape(n_layer=2, d_model=16, n_head=2, vocab_size=256, n_ctx=8)
+    one = moe_param_counts(s, 1)
+    dense = param_counts(s).non_embedding
+    assert one.total == one.active == dense + 2 * 16          # a 1-expert router only
+    m = moe_param_counts(s, 8, top_k=2)
+    mlp = 2 * (16 * 64 + 64 + 64 * 16 + 16)
+    assert m.total - m.active == 6 * mlp and m.ratio > 1
+    import pytest
+    with pytest.raises(ValueError):
+        moe_param_counts(s, 2, top_k=3)

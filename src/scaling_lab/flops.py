@@ -338,3 +338,34 @@ def kv_cache_values(shape, context: int) -> int:
         raise ValueError(f"context must be a non-negative integer; got {context!r}")
     kv = shape.n_kv_head if isinstance(shape, LlamaShape) else shape.n_head
     return 2 * shape.n_layer * kv * shape.d_head * context
+
+@dataclass(frozen=True)
+class MoECounts:
+    """Non-embedding parameters of a sparse mixture-of-experts decoder: ``total`` (what must be
+    stored) and ``active`` (what one token uses, which sets the FLOPs per token, 6 * active)."""
+
+    total: int
+    active: int
+
+    @property
+    def ratio(self) -> float:
+        return self.total / self.active
+
+
+def moe_param_counts(shape: GPTShape, n_experts: int, top_k: int = 1) -> MoECounts:
+    """Every MLP of ``shape`` replaced by ``n_experts`` copies and a linear router
+    (``d_model x n_experts``); each token uses ``top_k`` of them (top_k = 1: the Switch
+    Transformer's routing). Attention, LayerNorms and embeddings are shared and unchanged."""
+    s = _check_shape(shape)
+    for name, v in (("n_experts", n_experts), ("top_k", top_k)):
+        if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+            raise ValueError(f"{name} must be a positive integer; got {v!r}")
+    if top_k > n_experts:
+        raise ValueError(f"top_k ({top_k}) cannot exceed n_experts ({n_experts})")
+    d, f, b = s.d_model, s.d_ff, int(s.bias)
+    mlp = d * f + b * f + f * d + b * d
+    dense = param_counts(s).non_embedding
+    shared = dense - s.n_layer * mlp
+    router = s.n_layer * d * n_experts
+    return MoECounts(total=shared + router + s.n_layer * n_experts * mlp,
+                     active=shared + router + s.n_layer * top_k * mlp)

@@ -516,8 +516,10 @@ SARDANA2024 = Source("sardana2024", "inference-aware objective: training plus in
 
 @dataclass(frozen=True)
 class EmergenceMetrics:
-    """Share of BIG-Bench's reported emergent abilities that appear under just two metrics
-    (Multiple Choice Grade and Exact String Match), both discontinuous in the per-token loss."""
+    """Share of BIG-Bench's reported emergent abilities that appear under just two metrics:
+    Exact String Match, which is *nonlinear* in the per-token loss (all k tokens right:
+    p^k), and Multiple Choice Grade, which is *discontinuous* (a step when the right option
+    overtakes the others)."""
 
     share_two_metrics: float
     source: Source
@@ -546,10 +548,52 @@ OPENAI2023_GPT4 = LossPrediction(
 )
 
 
+@dataclass(frozen=True)
+class TrainingFootprint:
+    """A published estimate of the energy and emissions of one training run."""
+
+    model: str
+    energy_mwh: float          # electricity for the training run, megawatt-hours
+    co2e_tonnes: float         # metric tonnes of CO2 equivalent
+    source: Source
+
+
+PATTERSON2021_GPT3 = TrainingFootprint(
+    "GPT-3 175B", energy_mwh=1287.0, co2e_tonnes=552.0,
+    source=Source("patterson2021", "Table 4 (GPT-3 column)",
+                  "the authors' estimate for V100 GPUs in a Microsoft datacenter"),
+)
+PATTERSON2021_SPARSE_ENERGY = 0.1
+"""Patterson et al.'s abstract: large, sparsely activated networks can use "<1/10th the energy"
+of large dense ones "without sacrificing accuracy" (an upper bound, printed as <1/10th)."""
+PATTERSON2021_SPARSE_SOURCE = Source("patterson2021", "Abstract")
+
+
+@dataclass(frozen=True)
+class SparseSpeedup:
+    """A published speed-up of a sparse (mixture-of-experts) model over its dense baseline at
+    the same computational resources per token."""
+
+    speedup: float
+    baseline: str
+    source: Source
+
+
+FEDUS2022_SWITCH = SparseSpeedup(
+    7.0, "T5-Base and T5-Large (Switch models designed from them)",
+    Source("fedus2022", "Abstract", "'up to 7x increases in pre-training speed with the same "
+           "computational resources'"),
+)
+FEDUS2022_SWITCH_XXL = SparseSpeedup(
+    4.0, "T5-XXL (trillion-parameter Switch model)",
+    Source("fedus2022", "Abstract", "'a 4x speedup over the T5-XXL model'"),
+)
+
+
 BIBTEX_KEYS = (
     "kaplan2020", "hoffmann2022", "besiroglu2024", "muennighoff2023", "rae2021",
     "radford2019", "brown2020", "touvron2023", "touvron2023llama2", "dubey2024",
     "pearce2024", "porian2024", "hagele2024", "sardana2024", "nvidia2020a100",
-    "schaeffer2023", "openai2023gpt4",
+    "schaeffer2023", "openai2023gpt4", "patterson2021", "fedus2022",
 )
 """Every bibtex key this module cites (all present in ``book/references.bib``)."""

@@ -80,3 +80,27 @@ def test_mlp_only_sees_only_its_own_byte_and_trains():
     assert train_lm(g, c, 8 * 16 * 10, n_ctx=8, batch_size=16, eval_batches=1).steps == 10
     with pytest.raises(ValueError):
         train_lm(m, c, 10, n_ctx=8, batch_size=16)
+
+
+def test_mixed_source_cross_entropy_and_shifted_validation():
+    from scaling_lab.lab.variants import (MixedMarkovSource, cross_entropy_rate,
+                                          evaluate_lm, shifted_validation)
+    a = MarkovSource(alphabet=8, order=1, concentration=0.3, seed=0)
+    same = MixedMarkovSource(alphabet=8, order=1, concentration=0.3, seed=0, shift=0.0)
+    assert np.allclose(same.transition(), a.transition())
+    mix = MixedMarkovSource(alphabet=8, order=1, concentration=0.3, seed=0, other_seed=1,
+                            shift=0.5)
+    assert np.allclose(mix.transition().sum(axis=1), 1.0)
+    assert cross_entropy_rate(a, a) == pytest.approx(a.entropy_rate())
+    assert cross_entropy_rate(mix, a) > mix.entropy_rate() + 0.01      # KL rate > 0
+    with pytest.raises(ValueError, match="shift"):
+        MixedMarkovSource(shift=1.5)
+    with pytest.raises(ValueError, match="same alphabet"):
+        cross_entropy_rate(a, MarkovSource(alphabet=4, order=1))
+    c = markov_corpus(8, 1, 0.3, 0, train_bytes=20_000, val_bytes=3_000)
+    sv = shifted_validation(c, mix, val_bytes=4_000)
+    assert torch.equal(sv.train, c.train) and len(sv.val) == 4_000
+    assert sv.entropy_floor == pytest.approx(mix.entropy_rate())
+    torch.manual_seed(0)
+    gpt = GPT(GPTShape(n_layer=1, d_model=16, n_head=2, vocab_size=256, n_ctx=8))
+    assert evaluate_lm(gpt, sv, 8, 2) > 0

@@ -4,6 +4,12 @@
                           (validation stays clean): a controlled drop in data quality;
 * :func:`corrupted_floor` the exact loss, on clean data, of the best order-1 predictor of a
                           corrupted order-1 Markov stream: the floor that corruption raises;
+* :class:`MixedMarkovSource` a Markov source whose rows are a mixture of two sources' rows:
+                          a controlled *shift* of the distribution, for validation text the
+                          model was not trained on;
+* :func:`cross_entropy_rate` the exact loss of one source's predictor on another source's
+                          text (entropy rate of the text plus the KL divergence rate);
+* :func:`shifted_validation` a copy of a corpus whose validation bytes come from another source;
 * :func:`conditional_entropy` the exact entropy of the next symbol of a :class:`MarkovSource`
                           given only the previous ``k`` symbols (the floor of a model that sees
                           ``k`` symbols of context);
@@ -96,6 +102,51 @@ def _order1_predictor(source: MarkovSource, fraction: float) -> np.ndarray:
     return pair / ((1 - p) * pi + p / V)[:, None]
 
 
+@dataclass(frozen=True)
+class MixedMarkovSource(MarkovSource):
+    """A :class:`MarkovSource` whose transition rows are ``(1 - shift)`` times those of the
+    source with ``seed`` plus ``shift`` times those of the source with ``other_seed`` (same
+    alphabet, order and concentration). ``shift = 0`` is the first source, ``shift = 1`` the
+    second: a distribution shift of adjustable size, with exact entropy rate and samples."""
+
+    other_seed: int = 1
+    shift: float = 0.5
+
+    def __post_init__(self):
+        if not (0.0 <= self.shift <= 1.0):
+            raise ValueError(f"shift must lie in [0, 1]; got {self.shift!r}")
+
+    def transition(self) -> np.ndarray:
+        a = MarkovSource(self.alphabet, self.order, self.concentration, self.seed).transition()
+        b = MarkovSource(self.alphabet, self.order, self.concentration,
+                         self.other_seed).transition()
+        return (1 - self.shift) * a + self.shift * b
+
+
+def cross_entropy_rate(text: MarkovSource, model: MarkovSource) -> float:
+    """Loss (nats per symbol) on stationary text from ``text`` of the exact predictor of
+    ``model``: ``-sum pi_text(c) P_text(s|c) log P_model(s|c)``. Equals ``text``'s entropy rate
+    when the two are the same source; the excess is the KL divergence rate, the part of the loss
+    that training on ``model``'s distribution can never remove."""
+    if (text.alphabet, text.order) != (model.alphabet, model.order):
+        raise ValueError("cross_entropy_rate needs two sources with the same alphabet and order")
+    P, Q = text.transition(), model.transition()
+    pi = text.stationary(P)
+    return float(-(pi[:, None] * P * np.log(Q)).sum())
+
+
+def shifted_validation(corpus: Corpus, source: MarkovSource, val_bytes: int = 100_000,
+                       seed: int = 7, offset: int = 65) -> Corpus:
+    """A copy of ``corpus`` (same training bytes) whose validation bytes are ``val_bytes``
+    symbols sampled from ``source``: the text a model is asked to predict after training on a
+    different distribution."""
+    va = (source.sample(val_bytes, seed=seed) + offset).astype(np.uint8)
+    h = source.entropy_rate()
+    return replace(corpus, name=f"{corpus.name}+shifted-val", val=torch.from_numpy(va),
+                   entropy_floor=h, fingerprint=dict(corpus.fingerprint, val_source=repr(source)),
+                   meta=dict(corpus.meta, val_entropy_rate=h))
+
+
 def conditional_entropy(source: MarkovSource, k: int) -> float:
     """H(X_t | X_{t-k}, ..., X_{t-1}) in nats for a stationary :class:`MarkovSource`, exactly.
 
@@ -170,6 +221,12 @@ class LMResult:
     steps: int
     history: list = field(default_factory=list)   # (tokens, val_loss) at each evaluation
     wall_s: float = 0.0
+
+
+def evaluate_lm(model: nn.Module, corpus: Corpus, n_ctx: int, batches: int = 8) -> float:
+    """Validation loss (nats per byte) of a trained ``model`` on ``corpus``'s validation text, on
+    the same windows :func:`train_lm` uses: to score one model on another distribution."""
+    return _evaluate(model, corpus, n_ctx, batches)
 
 
 @torch.no_grad()
