@@ -9,7 +9,6 @@ below only keep a regression cheap).
 
 import json
 import os
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -368,5 +367,4 @@ def test_optimal_inside_the_fitted_range_is_quiet(capsys):
 
 
 def test_cases_count():
-    with warnings.catch_warnings():
-        assert len(CLI_CASES) + len(API_CASES) >= 40
+    assert len(CLI_CASES) + len(API_CASES) >= 40

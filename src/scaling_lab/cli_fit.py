@@ -47,7 +47,8 @@ def read_runs(path: str, need=("N", "loss"), derive_DC: bool = True):
             df[col] = num.astype(float)
     if derive_DC and "C" in df.columns and "D" in df.columns:
         sixnd = 6.0 * df["N"] * df["D"]
-        valid = (df[["N", "D", "C"]] > 0).all(axis=1) & np.isfinite(df[["N", "D", "C"]]).all(axis=1)
+        ndc = df[["N", "D", "C"]]
+        valid = (ndc > 0).all(axis=1) & np.isfinite(ndc).all(axis=1)
         off = ~np.isclose(df["C"], sixnd, rtol=0.05) & valid
         if off.any():
             i = int(np.flatnonzero(off.to_numpy())[0])
@@ -77,7 +78,8 @@ def cmd_chinchilla(args) -> int:
     from .fitting import fit_chinchilla
 
     if not (np.isfinite(args.flops) and args.flops > 0):
-        raise ValueError(f"--flops must be a positive, finite number of FLOPs (e.g. 5.76e23); got {args.flops:g}")
+        raise ValueError(f"--flops must be a positive, finite number of FLOPs (e.g. 5.76e23); "
+                         f"got {args.flops:g}")
     df = read_runs(args.runs)
     res = fit_chinchilla(df["N"].to_numpy(), df["D"].to_numpy(), df["loss"].to_numpy(), bootstrap=args.bootstrap, seed=args.seed)
     _print(res, args.json)
