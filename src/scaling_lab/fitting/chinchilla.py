@@ -45,7 +45,7 @@ from ._lbfgs import batched_lbfgs
 
 PARAM_NAMES = ["E", "A", "B", "alpha", "beta", "a", "b", "G"]
 REL_GRAD_OK = 1e-3  # max|gradient| / objective (summed) below which a stalled polish counts as converged
-GRID_MAX_POINTS = 2000  # above this many runs the 4500 starts are ranked on a subsample
+GRID_MAX_POINTS = 1000  # above this many runs the 4500 starts are ranked on a subsample
 SCIPY_FTOL = 1e7 * np.finfo(float).eps  # scipy L-BFGS-B default: factr 1e7 times machine epsilon
 
 
@@ -302,9 +302,12 @@ def _fit_sum(obj, starts, maxiter, obj_grid=None):
     """
     # the batch only has to rank the starts: a relative decrease below 1e-7 ends a row
     res = batched_lbfgs(obj_grid or obj, starts, maxiter=maxiter, gtol=1e-14, ftol=1e-7)
-    if obj_grid is not None:  # the polish below compares end points on the full data
-        res["f"] = obj(res["x"], np.zeros(len(res["x"]), dtype=int))[0]
     cand = _distinct(res["x"], res["f"])
+    f_grid, best_grid = res["f"].copy(), None
+    if obj_grid is not None:  # compare the distinct end points on the full data
+        best_grid = float(f_grid[cand[0]])
+        res["f"][cand] = obj(res["x"][cand], np.zeros(len(cand), dtype=int))[0]
+        cand = cand[np.argsort(res["f"][cand], kind="stable")]
     pol = batched_lbfgs(obj, res["x"][cand[:3]], maxiter=max(maxiter, 2000), gtol=1e-14, ftol=1e-15)
     j = int(np.argmin(pol["f"]))
     i = int(cand[j])
@@ -318,7 +321,8 @@ def _fit_sum(obj, starts, maxiter, obj_grid=None):
     diag = {
         "n_starts": int(len(starts)),
         "n_starts_converged": int((res["status"] == 1).sum()),
-        "n_starts_at_best": int((res["f"] <= f_best * (1 + 1e-6) + 1e-300).sum()),
+        "n_starts_at_best": int((f_grid <= (f_best if best_grid is None else best_grid)
+                                 * (1 + 1e-6) + 1e-300).sum()),
         "n_distinct_minima": int(len(cand)),
         "n_objective_evaluations": int(res["n_eval"] + pol["n_eval"]),
         "_other_minima": others,
