@@ -227,13 +227,6 @@ def fit_chinchilla(
     D = _check_positive_finite("D", D)
     L = _check_positive_finite("loss", loss)
     _check_lengths(N=N, D=D, loss=L)
-    # identical runs add no information: count distinct (N, D) points, and both must vary
-    n_points = len(np.unique(np.column_stack([N, D]), axis=0))
-    _check_enough("fit_chinchilla", n_points, 5, what="distinct (N, D) points")
-    for name, v in (("N", N), ("D", D)):
-        if np.unique(v).size < 2:
-            raise ValueError(f"fit_chinchilla needs at least 2 distinct values of {name} to fit "
-                             f"its exponent; all {len(v)} runs have {name} = {v[0]:g}")
     if reduction not in ("sum", "mean"):
         raise ValueError(f"reduction must be 'sum' or 'mean'; got {reduction!r}")
     if not (np.isfinite(delta) and delta > 0):
@@ -250,6 +243,14 @@ def fit_chinchilla(
             raise ValueError(
                 f"grid must be an array (k, 5) of finite starts (log A, log B, log E, alpha, beta); got shape {starts.shape}"
             )
+
+    # identical runs add no information: count distinct (N, D) points, and both must vary
+    n_points = len(np.unique(np.column_stack([N, D]), axis=0))
+    _check_enough("fit_chinchilla", n_points, 5, what="distinct (N, D) points")
+    for name, v in (("N", N), ("D", D)):
+        if np.unique(v).size < 2:
+            raise ValueError(f"fit_chinchilla needs at least 2 distinct values of {name} to fit "
+                             f"its exponent; all {len(v)} runs have {name} = {v[0]:g}")
 
     obj_sum = _HuberLSE(N, D, L, delta, "sum")
     obj_grid = None
