@@ -182,7 +182,7 @@ def test_error_too_few_points(tmp_path, capsys):
     p = tmp_path / "r.csv"
     isoflop_frame().head(4).to_csv(p, index=False)
     line = error_line(["fit", "chinchilla", p], capsys)
-    assert "fit_chinchilla needs at least 6 points (5 parameters); got 4" in line
+    assert "fit_chinchilla needs at least 6 distinct (N, D) points (5 parameters); got 4" in line
     isoflop_frame().head(2).to_csv(p, index=False)
     assert "needs at least 3 points (2 parameters); got 2" in error_line(["fit", "power", p, "--x", "N", "--y", "loss"], capsys)
 

@@ -284,7 +284,7 @@ def test_chinchilla_bootstrap_covers_truth():
         (dict(N=[1e8] * 6, D=[1e9] * 5 + [np.nan], loss=[3.0] * 6), r"D must be positive and finite: found nan at index 5"),
         (dict(N=[1e8] * 6, D=[1e9] * 6, loss=[3.0] * 5 + [-1]), r"loss must be positive and finite: found -1 at index 5"),
         (dict(N=[1e8] * 10, D=[1e9] * 10, loss=[3.0] * 9), r"N has 10 values but loss has 9"),
-        (dict(N=[1e8] * 4, D=[1e9] * 4, loss=[3.0] * 4), r"fit_chinchilla needs at least 6 points \(5 parameters\); got 4"),
+        (dict(N=[1e8] * 4, D=[1e9] * 4, loss=[3.0] * 4), r"fit_chinchilla needs at least 6 distinct \(N, D\) points \(5 parameters\); got 1"),
         (dict(N=[1e8] * 6, D=[1e9] * 6, loss=[3.0] * 6, reduction="median"), r"reduction must be 'sum' or 'mean'"),
         (dict(N=[1e8] * 6, D=[1e9] * 6, loss=[3.0] * 6, grid=np.zeros((3, 4))), r"grid must be an array \(k, 5\)"),
     ],

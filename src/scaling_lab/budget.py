@@ -240,6 +240,9 @@ class Budget:
     total_flops: the budget (> 0). A store that already exists must have been created with the
                  same total and backend configuration (it is the same budget), else ValueError.
     store:       path of the JSON ledger (created with its directory if missing).
+    wait_timeout: seconds ``train`` waits for a run another live process is training (None:
+                 as long as that process provably runs; an owner recorded without its start
+                 time, by an older version, is waited for at most ``LEGACY_WAIT_S``).
     backend:     "simulator" (default) or "lab"; further keywords configure it (simulator:
                  ``world``, ``noise``, ``law``; lab: ``count``, ``device``, RunSpec defaults).
 
@@ -248,8 +251,12 @@ class Budget:
     ``frame()`` (a DataFrame) read the shared store.
     """
 
-    def __init__(self, total_flops, store, backend="simulator", **backend_options):
+    def __init__(self, total_flops, store, backend="simulator", wait_timeout=None,
+                 **backend_options):
         self.total_flops = _positive("total_flops", total_flops)
+        if wait_timeout is not None:
+            _positive("wait_timeout", wait_timeout)
+        self.wait_timeout = wait_timeout
         if store is None or str(store) == "":
             raise ValueError("store must be a file path for the budget's ledger, e.g. store='budget.json'")
         self.store = Path(store)
@@ -287,6 +294,10 @@ class Budget:
             raise ValueError(f"store {self.store} is not a budget ledger (format "
                              f"{doc.get('format') if isinstance(doc, dict) else None!r}, want "
                              f"{FORMAT!r}); pass another store path")
+        why = _ledger_problem(doc)
+        if why:
+            raise ValueError(f"store {self.store} is a damaged budget ledger: {why}; restore it "
+                             f"from a backup or pass another store path")
         return doc
 
     def _write(self, doc: dict) -> None:
@@ -373,14 +384,25 @@ class Budget:
         key = _digest(q)
         flops, how = self.backend.cost(q)
         resume = False
+        t_wait = time.monotonic()
         while True:
             with self._locked():
                 doc = self._doc()
                 rec = next((r for r in doc["runs"] if r["key"] == key), None)
                 if rec is not None and rec["status"] == "done":
                     return self._answer(rec, cached=True)
-                if rec is not None and _alive(rec.get("owner")):
-                    pass  # another live process is training it: wait below, outside the lock
+                alive = rec is not None and _alive(rec.get("owner"))
+                if alive:  # another live process is training it: wait below, outside the lock
+                    limit = self.wait_timeout
+                    if limit is None and not _verifiable(rec.get("owner")):
+                        limit = LEGACY_WAIT_S
+                    if limit is not None and time.monotonic() - t_wait > limit:
+                        raise ValueError(
+                            f"run {key} is pending in {self.store}, charged by process "
+                            f"{rec['owner'].get('pid')} on {rec['owner'].get('host')}, which "
+                            f"still runs; waited {limit:g} s (wait_timeout). Try again when it "
+                            f"finishes, or if that process is not training it, delete the "
+                            f"pending record's 'owner' field to retrain it without a new charge")
                 elif rec is not None:
                     rec["owner"] = _owner()  # left pending by a dead process: already charged
                     self._write(doc)
@@ -437,22 +459,72 @@ def _clean(obj):
     return obj
 
 
+LEGACY_WAIT_S = 600.0
+_TOKEN = os.urandom(8).hex()  # this process's identity, beyond a PID that may be reused
+
+
+def _start_time(pid: int):
+    """The process's start time in clock ticks since boot (Linux /proc), or None."""
+    try:
+        with open(f"/proc/{int(pid)}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _owner() -> dict:
-    return {"host": socket.gethostname(), "pid": os.getpid()}
+    pid = os.getpid()
+    return {"host": socket.gethostname(), "pid": pid, "start": _start_time(pid),
+            "token": _TOKEN}
+
+
+def _verifiable(owner) -> bool:
+    return bool(owner) and owner.get("start") is not None
 
 
 def _alive(owner) -> bool:
-    """Whether the process that charged a pending run still runs (another host: assume yes)."""
+    """Whether the process that charged a pending run still runs (another host: assume yes).
+    A PID alone can be reused by an unrelated process: the recorded start time must match."""
     if not owner:
         return False
     if owner.get("host") != socket.gethostname():
         return True
     if owner.get("pid") == os.getpid():
-        return False  # this process charged it and is asking again: it died in this process
+        return False  # this process (or an earlier one with its PID) charged it: not running
     try:
         os.kill(int(owner["pid"]), 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass
+    except (TypeError, ValueError, KeyError, OverflowError):
+        return False  # no usable PID: nobody can be training it
+    if owner.get("start") is not None:
+        return _start_time(owner["pid"]) == owner["start"]
     return True
+
+
+def _ledger_problem(doc: dict) -> str | None:
+    """What is wrong with a ledger's fields (None if nothing): every charge must be readable."""
+    t = doc.get("total_flops")
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not (math.isfinite(t) and t > 0):
+        return f"total_flops is {t!r}, not a positive number"
+    if not isinstance(doc.get("backend"), dict):
+        return "'backend' is missing or not an object"
+    runs = doc.get("runs")
+    if not isinstance(runs, list):
+        return "'runs' is missing or not a list"
+    for i, r in enumerate(runs):
+        if not isinstance(r, dict):
+            return f"runs[{i}] is not an object"
+        f = r.get("flops")
+        if isinstance(f, bool) or not isinstance(f, (int, float)) or not (math.isfinite(f)
+                                                                           and f >= 0):
+            return f"runs[{i}].flops is {f!r}, not a number of FLOPs >= 0"
+        if not isinstance(r.get("key"), str) or not isinstance(r.get("query"), dict):
+            return f"runs[{i}] lacks a 'key' (string) or a 'query' (object)"
+        if r.get("status") not in ("pending", "done"):
+            return f"runs[{i}].status is {r.get('status')!r}, not 'pending' or 'done'"
+        if r["status"] == "done" and not isinstance(r.get("result"), dict):
+            return f"runs[{i}] is done but has no 'result' object"
+    return None

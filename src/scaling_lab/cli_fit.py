@@ -45,6 +45,17 @@ def read_runs(path: str, need=("N", "loss"), derive_DC: bool = True):
                 i = int(np.flatnonzero(bad.to_numpy())[0])
                 raise ValueError(f"{path}: column {col!r} has a non-number {df[col].iloc[i]!r} at row {i} (fix or drop that row)")
             df[col] = num.astype(float)
+    if derive_DC and "C" in df.columns and "D" in df.columns:
+        sixnd = 6.0 * df["N"] * df["D"]
+        ndc = df[["N", "D", "C"]]
+        valid = (ndc > 0).all(axis=1) & np.isfinite(ndc).all(axis=1)
+        off = ~np.isclose(df["C"], sixnd, rtol=0.05) & valid
+        if off.any():
+            i = int(np.flatnonzero(off.to_numpy())[0])
+            raise ValueError(
+                f"{path}: columns 'D' and 'C' disagree at row {i} (C = {df['C'].iloc[i]:.4g} but "
+                f"6 N D = {sixnd.iloc[i]:.4g}, {int(off.sum())} row(s) in all); fix them or keep "
+                f"only one of the two columns (the other is derived with C = 6 N D)")
     if derive_DC:
         if "C" not in df.columns:
             df["C"] = 6.0 * df["N"] * df["D"]
@@ -66,6 +77,9 @@ def _print(res, as_json: bool, extra: dict | None = None) -> None:
 def cmd_chinchilla(args) -> int:
     from .fitting import fit_chinchilla
 
+    if not (np.isfinite(args.flops) and args.flops > 0):
+        raise ValueError(f"--flops must be a positive, finite number of FLOPs (e.g. 5.76e23); "
+                         f"got {args.flops:g}")
     df = read_runs(args.runs)
     res = fit_chinchilla(df["N"].to_numpy(), df["D"].to_numpy(), df["loss"].to_numpy(), bootstrap=args.bootstrap, seed=args.seed)
     _print(res, args.json)
@@ -110,14 +124,41 @@ def load_law(spec: str):
         missing = [k for k in keys if not isinstance(d, dict) or k not in d]
         if missing:
             raise ValueError(f"{spec} lacks {', '.join(missing)}: pass the JSON printed by `scaling-lab fit chinchilla --json`")
-        return ChinchillaLaw(*(float(d[k]) for k in keys), name=os.path.basename(spec))
+        vals = []
+        for k in keys:
+            v = d[k]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v):
+                raise ValueError(f"--law {spec}: {k} is {json.dumps(v)}, not a finite number; "
+                                 f"pass the JSON printed by `scaling-lab fit chinchilla --json`")
+            vals.append(float(v))
+        try:
+            rng = (d.get("diagnostics") or {}).get("fitted_flops")
+            rng = tuple(rng) if isinstance(rng, list) and len(rng) == 2 else None
+            return ChinchillaLaw(*vals, name=os.path.basename(spec), fitted_flops=rng)
+        except ValueError as exc:
+            raise ValueError(f"--law {spec}: {exc}") from None
     return get_law(spec)
+
+
+def _warn_outside_fitted_range(law, flops: float, factor: float = 1e3) -> None:
+    """One line on stderr when ``flops`` is more than ``factor`` outside the FLOPs the law's
+    runs were trained with (published laws carry it: ``scaling_lab.published``)."""
+    import sys
+
+    lo, hi = getattr(law, "fitted_flops", None) or (None, None)
+    if lo is None or lo / factor <= flops <= hi * factor:
+        return
+    print(f"scaling-lab optimal: warning: --flops {flops:.3g} is far outside the {lo:.2g} to "
+          f"{hi:.2g} FLOPs the law {law.name or ''} was fitted on; the allocation is an "
+          f"extrapolation over {abs(np.log10(flops / (lo if flops < lo else hi))):.0f} decades",
+          file=sys.stderr)
 
 
 def cmd_optimal(args) -> int:
     if not (np.isfinite(args.flops) and args.flops > 0):
         raise ValueError(f"--flops must be a positive, finite number of FLOPs (e.g. 5.76e23); got {args.flops:g}")
     law = load_law(args.law)
+    _warn_outside_fitted_range(law, args.flops)
     alloc = law.optimal(args.flops)
     d = {k: (float(v) if np.ndim(v) == 0 else np.asarray(v).tolist()) for k, v in alloc.to_dict().items()}
     out = {"law": args.law, **d}

@@ -66,8 +66,17 @@ def register(sub) -> None:
 def _spec_from_args(a):
     from .lab.train import RunSpec
 
-    if a.budget is not None and a.budget <= 0:
-        raise ValueError(f"--budget must be positive FLOPs, got {a.budget}")
+    import math
+
+    if a.budget is not None and not (math.isfinite(a.budget) and a.budget > 0):
+        raise ValueError(f"--budget must be a positive, finite number of FLOPs (e.g. 1e12), "
+                         f"got {a.budget}")
+    if not math.isfinite(a.tokens):
+        raise ValueError(f"--tokens must be a finite number of tokens (e.g. 2e6), got {a.tokens}")
+    if a.warmup < 0:
+        raise ValueError(f"--warmup must be a number of steps >= 0 (0 for none), got {a.warmup}")
+    if a.lr is not None and not (math.isfinite(a.lr) and a.lr > 0):
+        raise ValueError(f"--lr must be a positive, finite learning rate (e.g. 3e-3), got {a.lr}")
     for name in ("layers", "d_model", "heads", "ctx", "batch"):
         v = getattr(a, name)
         if v <= 0:
@@ -100,10 +109,47 @@ def _spec_from_args(a):
     return spec
 
 
+def _check_out(path: str) -> None:
+    """--out will be (over)written with a result record: refuse anything else, before training."""
+    import os
+
+    if os.path.isdir(path):
+        raise ValueError(f"--out {path} is a directory; pass a file path, e.g. "
+                         f"{os.path.join(path, 'result.json')}")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise ValueError(f"--out {path}: directory {parent} does not exist; create it first or "
+                         f"pass another --out")
+    if os.path.exists(path):
+        if not os.access(path, os.W_OK):
+            raise ValueError(f"--out {path} is not writable (permission denied); fix its "
+                             f"permissions or pass another --out")
+        try:
+            with open(path) as f:
+                old = json.load(f)
+        except (ValueError, UnicodeDecodeError):
+            old = None
+        if not (isinstance(old, dict) and {"key", "spec", "status"} <= set(old)):
+            raise ValueError(f"--out {path} exists and is not a result written by `scaling-lab "
+                             f"train`; it is left untouched: pass a new file name")
+    elif not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"--out {path}: directory {parent} is not writable (permission "
+                         f"denied); pass a path in a writable directory")
+
+
 def cmd_train(a) -> int:
     from .lab.train import _dist_info, train
 
     spec = _spec_from_args(a)
+    if a.store:  # every output path is checked before the first training step
+        from .lab.store import ResultStore
+
+        try:
+            ResultStore(a.store).check()
+        except ValueError as exc:
+            raise ValueError(f"--store: {exc}") from None
+    if a.out:
+        _check_out(a.out)
     res = train(spec, progress=None if not a.quiet else False)
     _, rank, _ = _dist_info()
     if rank == 0:
@@ -133,6 +179,15 @@ def cmd_sweep(a) -> int:
     preset = get_preset(a.preset)
     if a.workers is not None and a.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {a.workers}")
+    if a.threads is not None and a.threads < 1:
+        raise ValueError(f"--threads must be >= 1 (torch threads per worker), got {a.threads}")
+    if a.store:
+        from .lab.store import ResultStore
+
+        try:
+            ResultStore(a.store).check()
+        except ValueError as exc:
+            raise ValueError(f"--store: {exc}") from None
     if a.dry_run:
         rows = preset.dry_run(log=print)
         print(f"dry run: {len(rows)} model shapes built and stepped twice on the CPU")

@@ -390,6 +390,8 @@ class ChinchillaLaw:
     beta: float
     name: str = field(default="", compare=False)
     source: Source | None = field(default=None, compare=False)
+    fitted_flops: tuple[float, float] | None = field(default=None, compare=False)
+    """(lowest, highest) training FLOPs of the runs the law was fitted on, if known."""
 
     def __post_init__(self):
         _param("E", self.E, allow_zero=True)
@@ -399,7 +401,8 @@ class ChinchillaLaw:
     # -- constructors
     @classmethod
     def from_fit(cls, fit: pub.ChinchillaFit, name: str = "") -> "ChinchillaLaw":
-        return cls(fit.E, fit.A, fit.B, fit.alpha, fit.beta, name=name, source=fit.source)
+        return cls(fit.E, fit.A, fit.B, fit.alpha, fit.beta, name=name, source=fit.source,
+                   fitted_flops=pub.HOFFMANN2022_FITTED_FLOPS)
 
     @classmethod
     def hoffmann2022(cls) -> "ChinchillaLaw":

@@ -210,6 +210,18 @@ class ChinchillaLogFit:
                              source=self.source)
 
 
+HOFFMANN2022_RANGE = ExperimentRange(
+    N_min=70e6, N_max=16e9, D_min=5e9, D_max=500e9,
+    source=Source("hoffmann2022", "Abstract",
+                  "'over 400 language models ranging from 70 million to over 16 billion "
+                  "parameters on 5 to 500 billion tokens'"),
+)
+HOFFMANN2022_FITTED_FLOPS = (6 * 70e6 * 5e9, 6 * 16e9 * 500e9)
+"""The widest C = 6 N D the abstract's ranges allow (2.1e18 to 4.8e22 FLOPs): a bound derived
+from HOFFMANN2022_RANGE, not a printed number. (The IsoFLOP budgets of Section 3.2, Figure 3,
+are often quoted as 6e18 to 3e21 FLOPs; we could not check that figure against the paper here.)
+The Approach 3 fit and Besiroglu et al.'s refit of it use these runs, so both carry this range."""
+
 HOFFMANN2022_APPROACH3 = ChinchillaFit(
     E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28,
     source=Source("hoffmann2022", "Appendix D.2, eq. 10",

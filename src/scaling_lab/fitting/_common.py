@@ -85,10 +85,22 @@ def _check_level(level: float) -> float:
     return level
 
 
-def _check_bootstrap(bootstrap) -> int:
-    k = int(bootstrap)
+MAX_BOOTSTRAP_DRAWS = 20_000_000  # resamples x points: the (K, n) resample matrix, ~160 MB
+
+
+def _check_bootstrap(bootstrap, n_points: int = 1) -> int:
+    """A whole number of resamples >= 0, small enough that K x n_points resample indices fit in
+    memory (``MAX_BOOTSTRAP_DRAWS``); percentile intervals settle by a few thousand resamples."""
+    try:
+        k = int(bootstrap)
+    except (TypeError, ValueError, OverflowError):
+        k = -1
     if k < 0 or k != bootstrap:
         raise ValueError(f"bootstrap must be a whole number of resamples >= 0; got {bootstrap!r}")
+    if k * max(1, n_points) > MAX_BOOTSTRAP_DRAWS:
+        most = max(1, MAX_BOOTSTRAP_DRAWS // max(1, n_points))
+        raise ValueError(f"bootstrap={k} resamples of {n_points} points would not fit in memory; "
+                         f"pass bootstrap <= {most} (1000 to 10000 is plenty for a 95% interval)")
     return k
 
 

@@ -45,6 +45,7 @@ from ._lbfgs import batched_lbfgs
 
 PARAM_NAMES = ["E", "A", "B", "alpha", "beta", "a", "b", "G"]
 REL_GRAD_OK = 1e-3  # max|gradient| / objective (summed) below which a stalled polish counts as converged
+GRID_MAX_POINTS = 1000  # above this many runs the 4500 starts are ranked on a subsample
 SCIPY_FTOL = 1e7 * np.finfo(float).eps  # scipy L-BFGS-B default: factr 1e7 times machine epsilon
 
 
@@ -226,13 +227,12 @@ def fit_chinchilla(
     D = _check_positive_finite("D", D)
     L = _check_positive_finite("loss", loss)
     _check_lengths(N=N, D=D, loss=L)
-    _check_enough("fit_chinchilla", len(N), 5)
     if reduction not in ("sum", "mean"):
         raise ValueError(f"reduction must be 'sum' or 'mean'; got {reduction!r}")
     if not (np.isfinite(delta) and delta > 0):
         raise ValueError(f"delta must be a positive number (Hoffmann et al. use 1e-3); got {delta!r}")
     ci_level = _check_level(ci_level)
-    K = _check_bootstrap(bootstrap)
+    K = _check_bootstrap(bootstrap, len(N))
     if isinstance(grid, str):
         if grid != "hoffmann":
             raise ValueError(f"grid must be 'hoffmann' or an array (k, 5) of starts; got {grid!r}")
@@ -244,9 +244,21 @@ def fit_chinchilla(
                 f"grid must be an array (k, 5) of finite starts (log A, log B, log E, alpha, beta); got shape {starts.shape}"
             )
 
+    # identical runs add no information: count distinct (N, D) points, and both must vary
+    n_points = len(np.unique(np.column_stack([N, D]), axis=0))
+    _check_enough("fit_chinchilla", n_points, 5, what="distinct (N, D) points")
+    for name, v in (("N", N), ("D", D)):
+        if np.unique(v).size < 2:
+            raise ValueError(f"fit_chinchilla needs at least 2 distinct values of {name} to fit "
+                             f"its exponent; all {len(v)} runs have {name} = {v[0]:g}")
+
     obj_sum = _HuberLSE(N, D, L, delta, "sum")
+    obj_grid = None
+    if len(N) > GRID_MAX_POINTS:  # rank the starts on a fixed subsample, polish on all runs
+        sub = np.sort(np.random.default_rng(0).choice(len(N), GRID_MAX_POINTS, replace=False))
+        obj_grid = _HuberLSE(N[sub], D[sub], L[sub], delta, "sum")
     if reduction == "sum":
-        theta, n_iter, ok, msg, diag = _fit_sum(obj_sum, starts, maxiter)
+        theta, n_iter, ok, msg, diag = _fit_sum(obj_sum, starts, maxiter, obj_grid)
     else:
         theta, n_iter, ok, msg, diag = _fit_mean(_HuberLSE(N, D, L, delta, "mean"), starts, maxiter)
 
@@ -254,6 +266,7 @@ def fit_chinchilla(
     diag["objective_sum"] = f_sum
     diag["grad_sum"] = float(np.abs(g_sum).max())
     diag["rel_grad_sum"] = float(np.abs(g_sum).max() / max(f_sum, 1e-300))
+    diag["fitted_flops"] = [float((6 * N * D).min()), float((6 * N * D).max())]
     diag["log_params"] = dict(zip(["log_A", "log_B", "log_E", "alpha", "beta"], map(float, theta)))
     objective = f_sum if reduction == "sum" else f_sum / len(N)
     params = _params_from_theta(theta)
@@ -282,15 +295,20 @@ def fit_chinchilla(
     )
 
 
-def _fit_sum(obj, starts, maxiter):
+def _fit_sum(obj, starts, maxiter, obj_grid=None):
     """All starts in one batched L-BFGS, then a tight-tolerance polish of the best distinct end points.
 
     (The polish is the same batched L-BFGS with fresh history and ftol 1e-15, not scipy's
     L-BFGS-B: on a busy machine scipy's per-iteration BLAS calls cost milliseconds each.)
     """
     # the batch only has to rank the starts: a relative decrease below 1e-7 ends a row
-    res = batched_lbfgs(obj, starts, maxiter=maxiter, gtol=1e-14, ftol=1e-7)
+    res = batched_lbfgs(obj_grid or obj, starts, maxiter=maxiter, gtol=1e-14, ftol=1e-7)
     cand = _distinct(res["x"], res["f"])
+    f_grid, best_grid = res["f"].copy(), None
+    if obj_grid is not None:  # compare the distinct end points on the full data
+        best_grid = float(f_grid[cand[0]])
+        res["f"][cand] = obj(res["x"][cand], np.zeros(len(cand), dtype=int))[0]
+        cand = cand[np.argsort(res["f"][cand], kind="stable")]
     pol = batched_lbfgs(obj, res["x"][cand[:3]], maxiter=max(maxiter, 2000), gtol=1e-14, ftol=1e-15)
     j = int(np.argmin(pol["f"]))
     i = int(cand[j])
@@ -304,13 +322,16 @@ def _fit_sum(obj, starts, maxiter):
     diag = {
         "n_starts": int(len(starts)),
         "n_starts_converged": int((res["status"] == 1).sum()),
-        "n_starts_at_best": int((res["f"] <= f_best * (1 + 1e-6) + 1e-300).sum()),
+        "n_starts_at_best": int((f_grid <= (f_best if best_grid is None else best_grid)
+                                 * (1 + 1e-6) + 1e-300).sum()),
         "n_distinct_minima": int(len(cand)),
         "n_objective_evaluations": int(res["n_eval"] + pol["n_eval"]),
         "_other_minima": others,
     }
     how = {1: "converged", 2: "stopped at machine precision", 0: "hit maxiter"}[int(pol["status"][j])]
     msg = f"batched L-BFGS from {len(starts)} starts, best distinct end points polished: {how}"
+    if obj_grid is not None:
+        msg += f" (starts ranked on {GRID_MAX_POINTS} of the runs, polished on all)"
     return theta, n_iter, ok, msg, diag
 
 

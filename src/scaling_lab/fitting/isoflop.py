@@ -137,7 +137,7 @@ def fit_isoflop(
     L = _check_positive_finite("loss", loss)
     _check_lengths(N=N, C=C, loss=L)
     ci_level = _check_level(ci_level)
-    K = _check_bootstrap(bootstrap)
+    K = _check_bootstrap(bootstrap, len(N))
     keys = _budget_keys(C)
     budgets = np.unique(keys)
     groups = [(b, np.flatnonzero(keys == b)) for b in budgets]

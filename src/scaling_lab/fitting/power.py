@@ -205,8 +205,12 @@ def fit_power_law(
     _check_enough("fit_power_law" + (" with offset=True" if offset else ""), len(x), len(names))
     if np.unique(x).size < 2:
         raise ValueError("x must take at least 2 distinct values to fit an exponent; all x are equal")
+    if offset and np.unique(x).size < 3:
+        raise ValueError("fit_power_law with offset=True needs at least 3 distinct values of x "
+                         "(E, A and alpha are 3 parameters); add runs at another x or fit "
+                         "without offset")
     ci_level = _check_level(ci_level)
-    K = _check_bootstrap(bootstrap)
+    K = _check_bootstrap(bootstrap, len(x))
 
     theta, cov, r, obj, n_iter, ok, msg = _fit_once(x, y, offset, method)
     params = _theta_to_params(theta, offset)

@@ -235,6 +235,10 @@ def run_plan(plan: Plan, store: ResultStore | str, workers: int = 1, threads: in
     """Run what the store does not hold yet. Returns a summary dict (counts, wall time)."""
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
+                                or threads < 1):
+        raise ValueError(f"threads must be an integer >= 1 (or None for the default), "
+                         f"got {threads!r}")
     store = store if isinstance(store, ResultStore) else ResultStore(store)
     done = store.keys()
     jobs = plan.jobs(done)

@@ -98,6 +98,10 @@ class RunSpec:
                 f"(batch_size*n_ctx={self.tokens_per_step}); raise the budget/tokens or lower "
                 f"batch_size or n_ctx"
             )
+        if isinstance(self.warmup_steps, bool) or not isinstance(self.warmup_steps, int) \
+                or self.warmup_steps < 0:
+            raise ValueError(f"warmup_steps must be an integer >= 0 (0 for no warmup), got "
+                             f"{self.warmup_steps!r}")
         if self.lr is not None and not (self.lr > 0):
             raise ValueError(f"lr must be positive, got {self.lr!r}")
         if not (0.0 <= self.cooldown_frac < 1.0):
