@@ -237,17 +237,15 @@ def run_plan(plan: Plan, store: ResultStore | str, workers: int = 1, threads: in
         raise ValueError(f"workers must be >= 1, got {workers}")
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
                                 or threads < 1):
-        raise ValueError(f"threads must be an integer >= 1 (or None for the default), "
-                         f"got {threads!r}")
+        raise ValueError(f"threads must be a positive integer (torch threads per worker, or "
+                         f"None for the default of 1), got {threads!r}; use 1 unless a run "
+                         f"has the machine to itself")
     store = store if isinstance(store, ResultStore) else ResultStore(store)
     done = store.keys()
     jobs = plan.jobs(done)
     n_specs = len({k for k in plan.keys()})
     n_todo = sum(len(j) for j in jobs)
     threads = default_threads(workers) if threads is None else threads
-    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
-        raise ValueError(f"threads must be a positive integer (torch threads per worker), "
-                         f"got {threads!r}; use 1 unless a run has the machine to itself")
     t0 = time.time()
     if log:
         log(f"[{plan.name}] {n_specs} runs, {n_specs - n_todo} already in {store.path}, "
