@@ -4,6 +4,7 @@ Every number in a chapter's text is glued from the cell that computed it::
 
     glue_number("alpha_hat", 0.0763, ".3f")    # prose: {glue}`alpha_hat`  ->  0.076
     glue_figure("fig_loglog", fig)             # prose: ```{glue:figure} fig_loglog
+    glue_many({"a": 0.5123, "n": (9139, ",.0f"), "name": "Chinchilla"}, fmt=".2f")
 
 ``glue_number`` glues a value whose plain-text form is already formatted, so ``{glue}`` shows
 ``0.076`` rather than ``0.07631...`` or ``'0.076'`` (with quotes, as a glued ``str`` would).
@@ -74,3 +75,25 @@ def format_sci(value: float, digits: int = 3) -> str:
 def glue_sci(name: str, value: float, digits: int = 3, display: bool = False) -> None:
     """Glue a large or small number in scientific notation, e.g. ``5.88 × 10²³``."""
     glue_text(name, format_sci(value, digits), display=display)
+
+
+def glue_many(values: dict, fmt: str = ".3g", display: bool = False) -> None:
+    """Glue every entry of ``values`` in one call: a cell computes, then glues its results.
+
+    A value is a number (formatted with ``fmt``), a ``(number, fmt)`` pair for its own format,
+    or a string (glued as text)::
+
+        glue_many({"a_hat": fit.a, "n_runs": (len(df), "d"), "best": name}, fmt=".2f")
+    """
+    if not isinstance(values, dict):
+        raise TypeError(f"glue_many: values must be a dict of name -> value, got "
+                        f"{type(values).__name__}")
+    for name, value in values.items():
+        if isinstance(value, str):
+            glue_text(name, value, display=display)
+        elif isinstance(value, tuple):
+            if len(value) != 2 or not isinstance(value[1], str):
+                raise TypeError(f"glue_many: {name!r} must be (number, fmt), got {value!r}")
+            glue_number(name, value[0], value[1], display=display)
+        else:
+            glue_number(name, value, fmt, display=display)
