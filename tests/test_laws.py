@@ -313,3 +313,24 @@ def test_nonembedding_frontier_matches_numeric_and_limits():
     plain = L.nonembedding_frontier(law, N, coefficient=0.0)
     assert np.allclose(plain.local_exponent, law.a)
     assert np.allclose(plain.N_nonemb, law.optimal(plain.C_nonemb).N_opt, rtol=1e-9)
+
+
+def test_compute_multiplier_is_one_at_the_optimum_and_grows_either_side():
+    """A model k x N_opt needs exactly C at k = 1, more elsewhere, and never reaches the
+    optimal loss when it is too small (inf); checked against a direct solve for D."""
+    import numpy as np
+
+    from scaling_lab.laws import ChinchillaLaw
+
+    law = ChinchillaLaw.besiroglu2024()
+    C = 5.76e23
+    m = law.compute_multiplier(np.array([0.25, 0.5, 1.0, 2.0, 4.0]), C)
+    assert m[2] == pytest.approx(1.0, rel=1e-9)
+    assert (np.delete(m, 2) > 1).all() and m[0] > m[1] and m[4] > m[3]
+    k, o = 4.0, law.optimal(C)
+    N = k * o.N_opt
+    D = law.compute_multiplier(k, C) * C / (6 * N)
+    assert law.loss(N, D) == pytest.approx(o.loss, rel=1e-12)
+    assert law.compute_multiplier(1e-3, C) == float("inf")
+    with pytest.raises(ValueError, match="k must be positive"):
+        law.compute_multiplier(-1.0, C)

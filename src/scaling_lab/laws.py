@@ -480,6 +480,23 @@ class ChinchillaLaw:
         return Allocation(C=_out(C), N_opt=_out(N), D_opt=_out(D),
                           tokens_per_param=_out(D / N), loss=self.loss(N, D))
 
+    def compute_multiplier(self, k, C):
+        """The compute a model of ``k`` x N_opt(C) needs to reach the optimal loss at C, as a
+        multiple of C (6ND FLOPs; ``inf`` where the model is too small ever to reach it).
+
+        With N = k N_opt, the loss L*(C) needs B D^-beta = L*(C) - E - A N^-alpha, so
+        D = (B / slack)^(1/beta) and the multiple is 6 N D / C (1 at k = 1, > 1 elsewhere).
+        """
+        _param("C", C)
+        C, k = float(C), _array("k", k)
+        o = self.optimal(C)
+        N = k * o.N_opt
+        slack = o.loss - self.E - self.A * N ** -self.alpha
+        need = np.full(k.shape, np.inf)
+        ok = slack > 0
+        need[ok] = 6 * N[ok] * (self.B / slack[ok]) ** (1 / self.beta) / C
+        return _out(need)
+
     def compute_optimal_for_loss(self, loss_target: float) -> Allocation:
         """The compute-optimal (N, D, C) that reaches ``loss_target`` (> E).
 
