@@ -149,3 +149,15 @@ def test_parameters_cell_shows_the_book_presets_values(path):
         default = ast.literal_eval(declared[name]["default"])
         assert default == value, (f"{path.name}: parameters cell has {name} = {default!r} but "
                                   f"params/book.yaml injects {value!r}; make them agree")
+
+
+PAGE_WIDTH = 88  # characters of code a page shows without scrolling (about 90 at a desktop)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_code_lines_fit_the_page(path):
+    """A code line wider than the page scrolls off its right edge on the website."""
+    wide = [f"cell {i} line {j}: {len(line)} chars"
+            for i, cell in enumerate(read(path).cells) if cell.cell_type == "code"
+            for j, line in enumerate(cell.source.splitlines(), 1) if len(line) > PAGE_WIDTH]
+    assert not wide, f"{path.name}: wrap at {PAGE_WIDTH} characters: {'; '.join(wide)}"

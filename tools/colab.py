@@ -29,8 +29,9 @@ def cell_source(root: Path = ROOT) -> str:
         'if "google.colab" in sys.modules:\n'
         "    import subprocess\n"
         "\n"
-        '    subprocess.run([sys.executable, "-m", "pip", "install", "-q",\n'
-        f'                    "scaling-lab @ git+{repo}"], check=True)'
+        f'    url = "git+{repo}"\n'
+        '    pip = [sys.executable, "-m", "pip", "install", "-q"]\n'
+        '    subprocess.run(pip + [f"scaling-lab @ {url}"], check=True)'
     )
 
 

@@ -60,6 +60,21 @@ __all__ = [
 METHODS = ("6N", "kaplan", "full")
 
 
+def _check_fields(shape, ints: tuple[str, ...], flags: tuple[str, ...]) -> None:
+    """A shape's fields: ``ints`` positive integers, ``flags`` booleans, and n_head dividing
+    d_model; a ValueError names the field and the fix."""
+    for name in ints:
+        v = getattr(shape, name)
+        if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+            raise ValueError(f"{name} must be a positive integer; got {v!r}")
+    if shape.d_model % shape.n_head:
+        raise ValueError(f"d_model ({shape.d_model}) must be divisible by n_head "
+                         f"({shape.n_head}); choose n_head among the divisors of d_model")
+    for name in flags:
+        if not isinstance(getattr(shape, name), bool):
+            raise ValueError(f"{name} must be True or False; got {getattr(shape, name)!r}")
+
+
 @dataclass(frozen=True)
 class GPTShape:
     """Shape of a GPT decoder. ``d_ff`` defaults to 4 * d_model; d_attn = d_model."""
@@ -77,16 +92,8 @@ class GPTShape:
     def __post_init__(self):
         if self.d_ff is None:
             object.__setattr__(self, "d_ff", 4 * self.d_model)
-        for name in ("n_layer", "d_model", "n_head", "vocab_size", "n_ctx", "d_ff"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-                raise ValueError(f"{name} must be a positive integer; got {v!r}")
-        if self.d_model % self.n_head:
-            raise ValueError(f"d_model ({self.d_model}) must be divisible by n_head "
-                             f"({self.n_head}); choose n_head among the divisors of d_model")
-        for name in ("tied_embeddings", "bias", "learned_pos"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be True or False; got {getattr(self, name)!r}")
+        _check_fields(self, ("n_layer", "d_model", "n_head", "vocab_size", "n_ctx", "d_ff"),
+                     ("tied_embeddings", "bias", "learned_pos"))
 
     @property
     def d_head(self) -> int:
@@ -245,20 +252,11 @@ class LlamaShape:
     tied_embeddings: bool = False
 
     def __post_init__(self):
-        for name in ("n_layer", "d_model", "n_head", "n_kv_head", "d_ff", "vocab_size",
-                     "n_ctx"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-                raise ValueError(f"{name} must be a positive integer; got {v!r}")
-        if self.d_model % self.n_head:
-            raise ValueError(f"d_model ({self.d_model}) must be divisible by n_head "
-                             f"({self.n_head})")
+        _check_fields(self, ("n_layer", "d_model", "n_head", "n_kv_head", "d_ff", "vocab_size",
+                            "n_ctx"), ("tied_embeddings",))
         if self.n_head % self.n_kv_head:
             raise ValueError(f"n_kv_head ({self.n_kv_head}) must divide n_head "
                              f"({self.n_head}): each key/value head serves a group")
-        if not isinstance(self.tied_embeddings, bool):
-            raise ValueError(f"tied_embeddings must be True or False; "
-                             f"got {self.tied_embeddings!r}")
 
     @property
     def d_head(self) -> int:
