@@ -334,3 +334,24 @@ def test_compute_multiplier_is_one_at_the_optimum_and_grows_either_side():
     assert law.compute_multiplier(1e-3, C) == float("inf")
     with pytest.raises(ValueError, match="k must be positive"):
         law.compute_multiplier(-1.0, C)
+
+
+def test_from_fit_takes_a_fit_result_and_published_constants():
+    """ChinchillaLaw.from_fit(fit_chinchilla(...)) once raised AttributeError: it accepted only
+    the published constants. A fit on data drawn from a known law gives that law back."""
+    import numpy as np
+
+    from scaling_lab import published
+    from scaling_lab.fitting import fit_chinchilla
+    from scaling_lab.laws import ChinchillaLaw
+
+    truth = ChinchillaLaw.hoffmann2022()
+    N, D = (g.ravel() for g in np.meshgrid(np.logspace(7, 10, 6), np.logspace(9, 12, 6)))
+    law = ChinchillaLaw.from_fit(fit_chinchilla(N, D, truth.loss(N, D)))
+    assert law.name == "fit" and law.source is None
+    for k in ("E", "A", "B", "alpha", "beta"):
+        assert getattr(law, k) == pytest.approx(getattr(truth, k), rel=1e-3), k
+    published_law = ChinchillaLaw.from_fit(published.HOFFMANN2022_APPROACH3)
+    assert published_law == truth and published_law.source is not None
+    with pytest.raises(TypeError, match="fit must be published.ChinchillaConstants"):
+        ChinchillaLaw.from_fit({"E": 1.0})

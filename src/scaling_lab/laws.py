@@ -400,9 +400,20 @@ class ChinchillaLaw:
 
     # -- constructors
     @classmethod
-    def from_fit(cls, fit: pub.ChinchillaFit, name: str = "") -> "ChinchillaLaw":
-        return cls(fit.E, fit.A, fit.B, fit.alpha, fit.beta, name=name, source=fit.source,
-                   fitted_flops=pub.HOFFMANN2022_FITTED_FLOPS)
+    def from_fit(cls, fit, name: str = "") -> "ChinchillaLaw":
+        """A law from published constants (:class:`published.ChinchillaConstants`, which
+        carry their source) or from a fit result (``fitting.fit_chinchilla(...)``: its
+        ``params``; a law fitted on your own data has no published source)."""
+        if isinstance(fit, pub.ChinchillaConstants):
+            return cls(fit.E, fit.A, fit.B, fit.alpha, fit.beta, name=name, source=fit.source,
+                       fitted_flops=pub.HOFFMANN2022_FITTED_FLOPS)
+        params = getattr(fit, "params", None)
+        if not isinstance(params, dict) or not {"E", "A", "B", "alpha", "beta"} <= set(params):
+            raise TypeError("from_fit: fit must be published.ChinchillaConstants or a result "
+                            f"of fitting.fit_chinchilla (with params E, A, B, alpha, beta); "
+                            f"got {type(fit).__name__}")
+        p = params
+        return cls(p["E"], p["A"], p["B"], p["alpha"], p["beta"], name=name or "fit")
 
     @classmethod
     def hoffmann2022(cls) -> "ChinchillaLaw":

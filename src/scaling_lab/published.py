@@ -181,7 +181,7 @@ class StandardErrors:
 
 
 @dataclass(frozen=True)
-class ChinchillaFit:
+class ChinchillaConstants:
     """L(N, D) = E + A / N^alpha + B / D^beta, N total parameters, D tokens, L nats/token."""
 
     E: float
@@ -204,8 +204,8 @@ class ChinchillaLogFit:
     beta: float
     source: Source
 
-    def to_fit(self) -> ChinchillaFit:
-        return ChinchillaFit(E=math.exp(self.log_E), A=math.exp(self.log_A),
+    def to_constants(self) -> ChinchillaConstants:
+        return ChinchillaConstants(E=math.exp(self.log_E), A=math.exp(self.log_A),
                              B=math.exp(self.log_B), alpha=self.alpha, beta=self.beta,
                              source=self.source)
 
@@ -222,7 +222,7 @@ from HOFFMANN2022_RANGE, not a printed number. (The IsoFLOP budgets of Section 3
 are often quoted as 6e18 to 3e21 FLOPs; we could not check that figure against the paper here.)
 The Approach 3 fit and Besiroglu et al.'s refit of it use these runs, so both carry this range."""
 
-HOFFMANN2022_APPROACH3 = ChinchillaFit(
+HOFFMANN2022_APPROACH3 = ChinchillaConstants(
     E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28,
     source=Source("hoffmann2022", "Appendix D.2, eq. 10",
                   "rounded, as printed; Section 3.3 gives the functional form"),
@@ -250,7 +250,7 @@ HOFFMANN2022_APPROACH3_UNROUNDED_LOGS = ChinchillaLogFit(
     source=Source("hoffmann2022", "Approach 3, unrounded",
                   "from the arXiv TeX source, as reported by besiroglu2024"),
 )
-HOFFMANN2022_APPROACH3_UNROUNDED: ChinchillaFit = HOFFMANN2022_APPROACH3_UNROUNDED_LOGS.to_fit()
+HOFFMANN2022_APPROACH3_UNROUNDED: ChinchillaConstants = HOFFMANN2022_APPROACH3_UNROUNDED_LOGS.to_constants()
 
 
 @dataclass(frozen=True)
@@ -309,7 +309,7 @@ HOFFMANN2022_TABLE3 = (
 # Standard errors: the paper's Table 1 as printed, not the repository notebook's
 # unrounded output (0.0257 / 124.5 / 1293 / 0.0154 / 0.0206). The book cites the
 # paper, and a reader holding the paper can check these digits against it.
-BESIROGLU2024 = ChinchillaFit(
+BESIROGLU2024 = ChinchillaConstants(
     E=1.8172, A=482.01, B=2085.43, alpha=0.3478, beta=0.3658,
     source=Source("besiroglu2024", "Table 1 (refit of Approach 3)",
                   "Huber loss summed, on data reconstructed from Hoffmann et al.'s plots; "

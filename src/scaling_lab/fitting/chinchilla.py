@@ -171,8 +171,7 @@ class ChinchillaFit(FitResult):
         """The fitted law as a :class:`scaling_lab.laws.ChinchillaLaw` (``loss``, ``optimal``, ...)."""
         from ..laws import ChinchillaLaw
 
-        p = self.params
-        return ChinchillaLaw(p["E"], p["A"], p["B"], p["alpha"], p["beta"], name="fit")
+        return ChinchillaLaw.from_fit(self, name="fit")
 
     def predict(self, N, D):
         """Predicted loss (nats/token) at N parameters and D tokens (broadcast)."""
