@@ -491,6 +491,28 @@ class ChinchillaLaw:
         return Allocation(C=_out(C), N_opt=_out(N), D_opt=_out(D),
                           tokens_per_param=_out(D / N), loss=self.loss(N, D))
 
+    def optimal_along(self, C, flops_per_token, N_range=(1e3, 1e9), n_grid=4001) -> Allocation:
+        """The minimum of L(N, D) along C = flops_per_token(N) D, for each budget in ``C``.
+
+        ``flops_per_token``: FLOPs per token as a vectorised function of N (``lambda N: 6 * N``
+        gives :meth:`optimal`; a full count adds attention and the embeddings). The search is a
+        log-spaced grid over ``N_range``; a minimum on its edge means the range was too narrow
+        (``ValueError``). Fields are arrays, one entry per budget.
+        """
+        C = np.atleast_1d(_array("C", C))
+        lo, hi = (float(x) for x in N_range)
+        if not 0 < lo < hi:
+            raise ValueError(f"N_range must be (low, high) with 0 < low < high; got {N_range!r}")
+        N = np.logspace(np.log10(lo), np.log10(hi), int(n_grid))
+        D = C[:, None] / np.asarray(flops_per_token(N), float)[None, :]
+        L = self.loss(N[None, :], D)
+        i = np.argmin(L, axis=1)
+        if np.any((i == 0) | (i == len(N) - 1)):
+            raise ValueError(f"the optimum lies on the edge of N_range {N_range!r}; widen it")
+        rows = np.arange(len(C))
+        return Allocation(C=C, N_opt=N[i], D_opt=D[rows, i], tokens_per_param=D[rows, i] / N[i],
+                          loss=L[rows, i])
+
     def compute_multiplier(self, k, C):
         """The compute a model of ``k`` x N_opt(C) needs to reach the optimal loss at C, as a
         multiple of C (6ND FLOPs; ``inf`` where the model is too small ever to reach it).

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scaling_lab.lab.analysis import optimal_along, with_convention, wsd_costs, wsd_saving_ratio
+from scaling_lab.lab.analysis import with_convention, wsd_costs, wsd_saving_ratio
+from scaling_lab.laws import ChinchillaLaw
 from scaling_lab.lab.train import train, train_wsd_group
 
 from .conftest import tiny_spec
@@ -43,14 +44,19 @@ def test_wsd_costs_count_steps_and_wall():
 
 
 def test_optimal_along_matches_closed_form():
-    E, A, a, B, b = 1.0, 400.0, 0.34, 410.0, 0.28
+    """Along C = 6 N D the grid search finds the closed form's N_opt; a full count that adds
+    FLOPs per token moves the optimum to larger N (a fixed cost per token favours fewer tokens)."""
+    law = ChinchillaLaw(1.0, 400.0, 410.0, 0.34, 0.28)
     C = np.array([1e18, 1e20])
-    N, D, L = optimal_along(E, A, a, B, b, C, lambda n: 6 * n, N_range=(1e5, 1e12), n_grid=20001)
-    G = (a * A / (b * B)) ** (1 / (a + b))
-    N_cf = G * (C / 6) ** (b / (a + b))
-    assert np.allclose(N, N_cf, rtol=2e-3) and np.allclose(6 * N * D, C)
+    o = law.optimal_along(C, lambda n: 6 * n, N_range=(1e5, 1e12), n_grid=20001)
+    assert np.allclose(o.N_opt, law.optimal(C).N_opt, rtol=2e-3)
+    assert np.allclose(6 * o.N_opt * o.D_opt, C) and np.allclose(o.loss, law.optimal(C).loss)
+    full = law.optimal_along(C, lambda n: 6 * n + 1e9, N_range=(1e3, 1e12), n_grid=20001)
+    assert (full.N_opt > o.N_opt).all()
     with pytest.raises(ValueError, match="edge"):
-        optimal_along(E, A, a, B, b, C, lambda n: 6 * n, N_range=(1e2, 1e3))
+        law.optimal_along(C, lambda n: 6 * n, N_range=(1e2, 1e3))
+    with pytest.raises(ValueError, match="N_range"):
+        law.optimal_along(C, lambda n: 6 * n, N_range=(1e3, 1e2))
 
 
 def test_plan_flops_and_horizons():

@@ -5,9 +5,9 @@
   and ``"6n"`` (non-embedding parameters, C = 6 N D; Kaplan et al.'s N);
 * :func:`wsd_costs`        what a set of WSD runs cost when trained as one long run per size with
   cooldown branches, against separate runs (FLOPs from the optimizer steps actually taken, and
-  wall time measured from the runs' evaluation records);
-* :func:`optimal_along`    the minimum of a fitted L(N, D) along an iso-FLOP curve C = f(N) D, for
-  any FLOPs-per-token function f (6N, or the full count of the lab's shapes).
+  wall time measured from the runs' evaluation records).
+
+The minimum of a fitted law along C = f(N) D is ``ChinchillaLaw.optimal_along`` (``laws``).
 """
 
 from __future__ import annotations
@@ -99,24 +99,6 @@ def wsd_saving_ratio(token_counts, cooldown_frac: float = 0.2) -> float:
     of ``token_counts`` (ignoring rounding to whole steps): sum(D) / (max(D) + f sum(D minus max))."""
     D = np.sort(np.asarray(token_counts, float))
     return float(D.sum() / (D[-1] + cooldown_frac * D[:-1].sum()))
-
-
-def optimal_along(E, A, alpha, B, beta, C, fpt, N_range=(1e3, 1e9), n_grid=4001):
-    """Minimise L(N, D) = E + A N^-alpha + B D^-beta along C = fpt(N) D for each budget in ``C``.
-
-    ``fpt``: FLOPs per token as a function of N (vectorised), e.g. ``lambda N: 6 * N``. Returns
-    (N_opt, D_opt, L_opt) arrays. The grid is log-spaced over ``N_range``; a minimum on its edge
-    means the range was too narrow (``ValueError``)."""
-    C = np.atleast_1d(np.asarray(C, float))
-    N = np.logspace(np.log10(N_range[0]), np.log10(N_range[1]), n_grid)
-    f = np.asarray(fpt(N), float)
-    D = C[:, None] / f[None, :]
-    L = E + A * N[None, :] ** -alpha + B * D ** -beta
-    i = np.argmin(L, axis=1)
-    if np.any((i == 0) | (i == n_grid - 1)):
-        raise ValueError("the optimum lies on the edge of N_range; widen it")
-    rows = np.arange(len(C))
-    return N[i], D[rows, i], L[rows, i]
 
 
 def plan_flops(specs) -> dict:
