@@ -250,7 +250,8 @@ HOFFMANN2022_APPROACH3_UNROUNDED_LOGS = ChinchillaLogFit(
     source=Source("hoffmann2022", "Approach 3, unrounded",
                   "from the arXiv TeX source, as reported by besiroglu2024"),
 )
-HOFFMANN2022_APPROACH3_UNROUNDED: ChinchillaConstants = HOFFMANN2022_APPROACH3_UNROUNDED_LOGS.to_constants()
+HOFFMANN2022_APPROACH3_UNROUNDED: ChinchillaConstants = (
+    HOFFMANN2022_APPROACH3_UNROUNDED_LOGS.to_constants())
 
 
 @dataclass(frozen=True)
