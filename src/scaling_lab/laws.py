@@ -412,8 +412,7 @@ class ChinchillaLaw:
             raise TypeError("from_fit: fit must be published.ChinchillaConstants or a result "
                             f"of fitting.fit_chinchilla (with params E, A, B, alpha, beta); "
                             f"got {type(fit).__name__}")
-        p = params
-        return cls(p["E"], p["A"], p["B"], p["alpha"], p["beta"], name=name or "fit")
+        return cls(*(params[k] for k in ("E", "A", "B", "alpha", "beta")), name=name or "fit")
 
     @classmethod
     def hoffmann2022(cls) -> "ChinchillaLaw":
