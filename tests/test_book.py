@@ -81,6 +81,8 @@ def test_same_preset_gives_identical_glued_numbers(smoke_build, smoke_rerun):
 def test_build_page_lists_every_chapter_with_its_preset_and_time(smoke_build):
     html = (smoke_build.out / "html" / "book" / "build_info.html").read_text()
     assert "<!-- execution-table -->" not in html
+    assert "CPU time (s)" in html
     for name, rec in smoke_build.execution.items():
         assert f"notebooks/{name}.html" in html, f"{name} missing from the build page"
+        assert rec["cpu_s"] > 0, name  # the kernel's (and its workers') processor seconds
     assert html.count("<code class=\"docutils literal notranslate\"><span class=\"pre\">smoke</span></code>") == len(smoke_build.execution)

@@ -163,6 +163,16 @@ def changed_from_defaults(nb_path: Path, params: dict) -> dict:
     return changed
 
 
+def children_cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process's finished children: a chapter's kernel and,
+    through it, the sweep workers it waited for. Unlike wall time, this barely moves when other
+    work shares the machine, so it is what to compare between builds (and what benchmarks use)."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def execute(root: Path, stage: Path, nb_rel: Path, preset: dict) -> tuple[float, str | None, dict]:
     """Run one chapter with papermill into the stage.
 
@@ -222,12 +232,12 @@ def write_build_page(stage: Path, record: dict) -> None:
     page = stage / "book" / "build_info.md"
     if not page.exists():
         return
-    rows = ["| chapter | preset | run time (s) | typical (s) | commit | date |",
-            "|---|---|---:|---:|---|---|"]
+    rows = ["| chapter | preset | run time (s) | CPU time (s) | typical (s) | commit | date |",
+            "|---|---|---:|---:|---:|---|---|"]
     for name, rec in record.items():
         rows.append(f"| {{doc}}`{name} <../notebooks/{name}>` | `{rec['preset']}` | "
-                    f"{rec['seconds']:.0f} | {rec['typical_s']:.0f} | `{rec['commit']}` | "
-                    f"{rec['date']} |")
+                    f"{rec['seconds']:.0f} | {rec.get('cpu_s', float('nan')):.0f} | "
+                    f"{rec['typical_s']:.0f} | `{rec['commit']}` | {rec['date']} |")
     total = sum(rec["seconds"] for rec in record.values())
     rows.append(f"\nTotal execution time: {total:.0f} s for {len(record)} chapters.")
     page.write_text(page.read_text().replace("<!-- execution-table -->", "\n".join(rows)))
@@ -282,7 +292,9 @@ def main(argv: list[str] | None = None) -> int:
     t_all = time.perf_counter()
     for nb_rel in notebooks:
         print(f"execute: {nb_rel} (preset {preset['name']})", flush=True)
+        cpu0 = children_cpu_seconds()
         seconds, error, changed = execute(root, stage, nb_rel, preset)
+        cpu_s = children_cpu_seconds() - cpu0
         typical = typical_seconds(preset, nb_rel.stem)
         dst = stage / nb_rel
         if not dst.exists():
@@ -293,15 +305,16 @@ def main(argv: list[str] | None = None) -> int:
         if error and not found:
             found = [Problem(str(nb_rel), None, f"papermill failed: {error}")]
         problems += found
-        print(f"         {seconds:6.1f} s, {'ok' if not found else f'{len(found)} problem(s)'}",
-              flush=True)
+        print(f"         {seconds:6.1f} s ({cpu_s:.0f} CPU s), "
+              f"{'ok' if not found else f'{len(found)} problem(s)'}", flush=True)
         note = slow_note(str(nb_rel), seconds, typical, SLOW_FACTOR)
         if note:
             warnings.append(note)
             print(f"         warning: {note}", flush=True)
         glue[nb_rel.stem] = glue_text(nb)
         record[nb_rel.stem] = {"preset": preset["name"], "seconds": round(seconds, 1),
-                               "typical_s": typical, "commit": commit, "date": date}
+                               "cpu_s": round(cpu_s, 1), "typical_s": typical,
+                               "commit": commit, "date": date}
         finish_page(nb, preset["name"], commit, date, seconds, changed)
         nbformat.write(nb, dst)
     (stage / "execution.json").write_text(json.dumps(record, indent=1))
