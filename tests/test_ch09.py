@@ -56,6 +56,35 @@ def test_architecture_changes_the_law(n):
     assert n("m5_switch") == 7
 
 
+def test_switch_speedup_through_epochs_law(n):
+    """Switch's printed 7x, read as a compute multiplier in Epoch's law, recomputed here from
+    the printed constants in closed form (the chapter goes through ChinchillaLaw.optimal) and
+    from a parameter count of its own."""
+    from scaling_lab import published
+    from scaling_lab.flops import gpt2_small_shape, moe_param_counts
+
+    c = published.BESIROGLU2024
+    k = published.FEDUS2022_SWITCH.speedup
+    n_eff = k ** (c.beta / (c.alpha + c.beta))            # N_opt ~ C^(beta/(alpha+beta))
+    red = k ** (-c.alpha * c.beta / (c.alpha + c.beta))   # (L - E) ~ C^(-alpha beta/(a+b))
+    assert n("m5_sw_N") == pytest.approx(n_eff, abs=0.006)
+    assert n("m5_sw_red") == pytest.approx(red, abs=6e-4)
+
+    m = moe_param_counts(gpt2_small_shape(), 128, top_k=1)
+    D = 20 * m.active
+
+    def loss(N):
+        return c.E + c.A / N**c.alpha + c.B / D**c.beta
+
+    assert n("m5_moe_L_act") == pytest.approx(loss(m.active), abs=6e-4)
+    assert n("m5_moe_L_tot") == pytest.approx(loss(m.total), abs=6e-4)
+    assert n("m5_sw_L") == pytest.approx(loss(n_eff * m.active), abs=6e-4)
+    where = (loss(m.active) - loss(n_eff * m.active)) / (loss(m.active) - loss(m.total))
+    assert n("m5_sw_where") == pytest.approx(where, abs=0.006)
+    assert n("m5_sw_where") < 0.5          # closer to the active end, as the prose says
+    assert n("m5_sw_share") == pytest.approx(n_eff / m.ratio, abs=6e-4)
+
+
 def test_sections_1_to_5_are_the_source_misconceptions(smoke_build):
     """Sections 1-5 carry the source notes' 误区 1-5, in order, one per section."""
     import nbformat
