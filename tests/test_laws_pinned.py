@@ -127,3 +127,13 @@ def test_pinned_value(key, call, value):
 @pytest.mark.parametrize("name", PUBLIC)
 def test_public_name_still_importable(name):
     assert getattr(L, name) is not None
+
+
+def test_every_module_of_the_laws_package_reads_in_one_sitting():
+    """Issue 13's layout rule: no file in ``laws/`` over 300 lines."""
+    from pathlib import Path
+
+    sizes = {p.name: len(p.read_text().splitlines())
+             for p in Path(L.__file__).parent.glob("*.py")}
+    assert {"kaplan.py", "chinchilla.py", "extensions.py"} <= set(sizes)
+    assert max(sizes.values()) <= 300, sizes
