@@ -288,7 +288,7 @@ def test_bad_input_names_the_argument(call, arg):
 
 
 def test_error_message_gives_value_and_index():
-    with pytest.raises(ValueError, match=r"N must be positive and finite; got -3 at index 2"):
+    with pytest.raises(ValueError, match=r"N must be positive and finite: found -3 at index 2"):
         HOFF.loss([1e9, 2e9, -3], 1e10)
 
 

@@ -56,21 +56,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ._validate import chinchilla_like, integer, number
+
 FORMAT = "scaling_lab.budget/1"
 BACKENDS = ("simulator", "lab")
 COUNTS = ("full", "6N")
-
-
-def _positive(name: str, value, integer: bool = False) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive number; got {value!r}") from None
-    if not (math.isfinite(v) and v > 0):
-        raise ValueError(f"{name} must be a positive, finite number; got {value!r}")
-    if integer and v < 1:
-        raise ValueError(f"{name} must be at least 1 (a count); got {value!r}")
-    return v
 
 
 def _digest(obj) -> str:
@@ -89,9 +79,8 @@ def world_law(world: int = 0):
     optimum, A N^-alpha : B D^-beta = beta : alpha). The same world always gives the same law."""
     from .laws import ChinchillaLaw
 
-    if isinstance(world, bool) or not isinstance(world, (int, np.integer)) or world < 0:
-        raise ValueError(f"world must be a non-negative integer; got {world!r}")
-    rng = np.random.default_rng([int(world), 0x5CA1AB])
+    world = integer("world", world)
+    rng = np.random.default_rng([world, 0x5CA1AB])
     alpha, beta = (float(v) for v in rng.uniform(0.28, 0.42, 2))
     E = float(rng.uniform(1.6, 2.1))
     tpp = float(rng.uniform(10.0, 40.0))
@@ -100,7 +89,7 @@ def world_law(world: int = 0):
     D = tpp * N
     A = R * beta / (alpha + beta) * N ** alpha
     B = R * alpha / (alpha + beta) * D ** beta
-    return ChinchillaLaw(E, A, B, alpha, beta, name=f"simulator-world-{int(world)}")
+    return ChinchillaLaw(E, A, B, alpha, beta, name=f"simulator-world-{world}")
 
 
 WORLD_REFERENCE_FLOPS = 1e19
@@ -114,13 +103,10 @@ class SimulatorBackend:
     name = "simulator"
 
     def __init__(self, world: int = 0, noise: float = 0.005, law=None):
-        if not (isinstance(noise, (int, float)) and math.isfinite(noise) and noise >= 0):
-            raise ValueError(f"noise must be a number >= 0 (0.005 = 0.5 % of the loss); got {noise!r}")
+        self.noise = number("noise", noise, allow_zero=True, note=" (0.005 = 0.5 % of the loss)")
         self.world = int(world) if law is None else None
         self.law = world_law(world) if law is None else law
-        if not all(hasattr(self.law, k) for k in ("E", "A", "B", "alpha", "beta", "loss")):
-            raise ValueError(f"law must be a scaling_lab.laws.ChinchillaLaw; got {type(law).__name__}")
-        self.noise = float(noise)
+        chinchilla_like(self.law)
 
     def config(self) -> dict:
         # the law enters as a digest: the ledger identifies the world without printing its answer
@@ -135,11 +121,9 @@ class SimulatorBackend:
         if N is None or D is None:
             raise ValueError("the simulator backend needs N= (parameters) and D= (training tokens), "
                              "e.g. budget.train(N=2e7, D=4e8)")
-        N = int(round(_positive("N", N, integer=True)))
-        D = int(round(_positive("D", D, integer=True)))
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
-        return {"N": N, "D": D, "seed": int(seed)}
+        N = int(round(number("N", N, minimum=1, note=" (a count)")))
+        D = int(round(number("D", D, minimum=1, note=" (a count)")))
+        return {"N": N, "D": D, "seed": integer("seed", seed)}
 
     def cost(self, q: dict) -> tuple[float, str]:
         return 6.0 * q["N"] * q["D"], f"6 N D with N={q['N']:.4g}, D={q['D']:.4g}"
@@ -195,7 +179,7 @@ class LabBackend:
             raise ValueError("the lab backend needs shape=(n_layer, d_model, n_head) (or those "
                              "keywords) and tokens=, e.g. budget.train(shape=(2, 48, 3), "
                              "tokens=1_048_576)")
-        tokens = int(round(_positive("tokens", tokens, integer=True)))
+        tokens = int(round(number("tokens", tokens, minimum=1, note=" (a count)")))
         spec = RunSpec(**{**self.defaults, **fields, "tokens": tokens})  # validates the fields
         return spec.to_dict()
 
@@ -253,9 +237,9 @@ class Budget:
 
     def __init__(self, total_flops, store, backend="simulator", wait_timeout=None,
                  **backend_options):
-        self.total_flops = _positive("total_flops", total_flops)
+        self.total_flops = number("total_flops", total_flops)
         if wait_timeout is not None:
-            _positive("wait_timeout", wait_timeout)
+            number("wait_timeout", wait_timeout)
         self.wait_timeout = wait_timeout
         if store is None or str(store) == "":
             raise ValueError("store must be a file path for the budget's ledger, e.g. store='budget.json'")

@@ -16,24 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
-def _check(name: str, value, lo: float = 0.0, integer: bool = False) -> None:
-    ok = np.isfinite(value) and value > lo and (not integer or float(value).is_integer())
-    if not ok:
-        kind = "an integer" if integer else "a number"
-        raise ValueError(f"{name} must be {kind} > {lo:g}; got {value!r}")
-
-
-def _check_positive_array(name: str, value) -> None:
-    v = np.asarray(value, dtype=float)
-    if not np.all(np.isfinite(v) & (v > 0)):
-        raise ValueError(f"{name} must be positive and finite; got {value!r}")
+from ._validate import array, broadcast, chinchilla_like, column, number
 
 
 def zipf_frequencies(n_skills: int, a: float) -> np.ndarray:
     """Frequencies ``p_k ∝ k^-(1+a)`` of skills ``k = 1..n_skills``, normalised to sum to 1."""
-    _check("n_skills", n_skills, 1, integer=True)
-    _check("a", a)
+    number("n_skills", n_skills, minimum=2, whole=True)
+    number("a", a)
     p = np.arange(1, int(n_skills) + 1, dtype=float) ** -(1.0 + a)
     return p / p.sum()
 
@@ -67,7 +56,7 @@ def quanta_learning_curves(a: float = 0.5, n_skills: int = 1_000_000, tau: int =
               counts grow by Poisson increments ``Poisson((D_j - D_{j-1}) p_k)`` per skill.
     tau:      times a skill must be seen before it counts as learned.
     """
-    _check("tau", tau, 0, integer=True)
+    number("tau", tau, whole=True)
     p = zipf_frequencies(n_skills, a)
     n = np.unique(np.logspace(1, 4, 13).astype(int)) if capacity is None else np.asarray(capacity)
     D = np.unique(np.logspace(2, 7, 26).astype(int)) if samples is None else np.asarray(samples)
@@ -91,12 +80,6 @@ def quanta_learning_curves(a: float = 0.5, n_skills: int = 1_000_000, tau: int =
 # ----------------------------------------------------------------------------------------------
 # Training runs simulated from a known Chinchilla-form law (chapter 4: do the fits recover it?)
 
-def _law_like(law) -> None:
-    if not all(hasattr(law, k) for k in ("loss", "optimal")):
-        raise ValueError(f"law must be a scaling_lab.laws.ChinchillaLaw (loss and optimal methods); "
-                         f"got {type(law).__name__}")
-
-
 def simulate_runs(law, budgets, sizes_per_budget: int = 9, noise: float = 0.01, seed: int = 0,
                   span: float = 1.0, center=None):
     """An IsoFLOP sweep drawn from a known law: for each budget C, ``sizes_per_budget`` model sizes.
@@ -113,16 +96,13 @@ def simulate_runs(law, budgets, sizes_per_budget: int = 9, noise: float = 0.01, 
     """
     import pandas as pd
 
-    _law_like(law)
-    C = np.atleast_1d(np.asarray(budgets, dtype=float))
-    if C.ndim != 1 or C.size == 0 or not np.all(np.isfinite(C) & (C > 0)):
-        raise ValueError("budgets must be a non-empty 1-D array of positive FLOP counts")
-    _check("sizes_per_budget", sizes_per_budget, 0, integer=True)
-    if not (np.isfinite(noise) and noise >= 0):
-        raise ValueError(f"noise must be a number >= 0; got {noise!r}")
-    _check("span", span)
-    mid = np.asarray(law.optimal(C).N_opt if center is None else center, dtype=float).reshape(-1)
-    if mid.size != C.size or not np.all(mid > 0):
+    chinchilla_like(law, needs=("loss", "optimal"))
+    C = column("budgets", budgets, hint=" (FLOP budgets)")
+    number("sizes_per_budget", sizes_per_budget, whole=True)
+    number("noise", noise, allow_zero=True)
+    number("span", span)
+    mid = column("center", law.optimal(C).N_opt if center is None else center)
+    if mid.size != C.size:
         raise ValueError(f"center must hold one positive N per budget ({C.size}); got {mid.size}")
     offsets = np.linspace(-span, span, int(sizes_per_budget)) if sizes_per_budget > 1 else np.zeros(1)
     N = (mid[:, None] * 10.0 ** offsets[None, :]).ravel()
@@ -148,12 +128,10 @@ def simulate_training_curves(law, sizes, max_flops: float, points_per_run: int =
     """
     import pandas as pd
 
-    _law_like(law)
-    sizes = np.atleast_1d(np.asarray(sizes, dtype=float))
-    if not np.all(np.isfinite(sizes) & (sizes > 0)):
-        raise ValueError("sizes must be positive parameter counts")
-    _check("max_flops", max_flops)
-    _check("points_per_run", points_per_run, 1, integer=True)
+    chinchilla_like(law, needs=("loss", "optimal"))
+    sizes = column("sizes", sizes, hint=" (parameter counts)")
+    number("max_flops", max_flops)
+    number("points_per_run", points_per_run, minimum=2, whole=True)
     rng = np.random.default_rng(seed)
     rows = []
     for i, N in enumerate(sizes):
@@ -180,7 +158,7 @@ def cosine_lr(tokens, horizon, final_fraction: float = 0.1):
     eta(t) / eta_max = f + (1 - f) (1 + cos(pi t / T)) / 2 for t <= T (warmup ignored), f the final
     fraction; it stays at f after T.
     """
-    _check_positive_array("horizon", horizon)
+    array("horizon", horizon)
     if not (0 <= final_fraction < 1):
         raise ValueError(f"final_fraction must lie in [0, 1); got {final_fraction!r}")
     t = np.minimum(np.asarray(tokens, dtype=float), horizon)
@@ -189,7 +167,7 @@ def cosine_lr(tokens, horizon, final_fraction: float = 0.1):
 
 def cosine_lr_area(tokens, horizon, final_fraction: float = 0.1):
     """Integral of :func:`cosine_lr` from 0 to ``tokens`` (in tokens): the "distance travelled"."""
-    _check_positive_array("horizon", horizon)
+    array("horizon", horizon)
     t = np.asarray(tokens, dtype=float)
     tt = np.minimum(t, horizon)
     f = final_fraction
@@ -215,12 +193,10 @@ def schedule_loss(law, N, tokens, horizon, final_fraction: float = 0.1, kappa: f
     With t = T the model returns exactly ``law.loss(N, T)``: the law describes runs whose schedule
     ends where they are evaluated. Vectorised over N, tokens and horizon (broadcast).
     """
-    _law_like(law)
-    if kappa < 0:
-        raise ValueError(f"kappa must be >= 0; got {kappa!r}")
-    N, t, T = np.broadcast_arrays(np.asarray(N, float), np.asarray(tokens, float), np.asarray(horizon, float))
-    if np.any(t <= 0) or np.any(T <= 0) or np.any(N <= 0):
-        raise ValueError("N, tokens and horizon must be positive")
+    chinchilla_like(law)
+    number("kappa", kappa, allow_zero=True)
+    N, t, T = broadcast(N=array("N", N), tokens=array("tokens", tokens),
+                        horizon=array("horizon", horizon))
     f = final_fraction
     D_eff = cosine_lr_area(t, T, f) / ((1 + f) / 2)      # = T at the end of the schedule
     eta = cosine_lr(t, T, f)

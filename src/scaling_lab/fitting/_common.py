@@ -13,23 +13,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._validate import column, same_length
+
 # ----------------------------------------------------------------------------------------------
-# input checks: every message names the argument and says what to do about it
+# input checks: every message names the argument and says what to do about it. The array checks
+# are the package's (``scaling_lab._validate``); for data, the fix is to drop or fix the row.
 
-
-def _as_1d(name: str, arr) -> np.ndarray:
-    """``arr`` as a 1-D float array; ValueError naming ``name`` if it cannot be one."""
-    try:
-        out = np.asarray(arr, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be an array of numbers; got {type(arr).__name__}") from None
-    if out.ndim == 0:
-        out = out.reshape(1)
-    if out.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional; got shape {out.shape}")
-    if out.size == 0:
-        raise ValueError(f"{name} is empty; pass at least one value")
-    return out
+_ROW = " (drop or fix that row)"
 
 
 def _check_positive_finite(name: str, arr) -> np.ndarray:
@@ -40,35 +30,15 @@ def _check_positive_finite(name: str, arr) -> np.ndarray:
     ...
     ValueError: N must be positive and finite: found 0 at index 1 (drop or fix that row)
     """
-    out = _as_1d(name, arr)
-    bad = ~(np.isfinite(out) & (out > 0))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        more = f" and {int(bad.sum()) - 1} more" if bad.sum() > 1 else ""
-        raise ValueError(
-            f"{name} must be positive and finite: found {out[i]:g} at index {i}{more} "
-            f"(drop or fix that row)"
-        )
-    return out
+    return column(name, arr, hint=_ROW)
 
 
 def _check_finite(name: str, arr) -> np.ndarray:
-    out = _as_1d(name, arr)
-    bad = ~np.isfinite(out)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"{name} must be finite: found {out[i]:g} at index {i} (drop or fix that row)")
-    return out
+    """``arr`` as a 1-D float array, all entries finite."""
+    return column(name, arr, kind="finite", hint=_ROW)
 
 
-def _check_lengths(**arrays: np.ndarray) -> int:
-    """All arrays the same length; else ``"N has 10 values but loss has 9"``."""
-    items = list(arrays.items())
-    name0, a0 = items[0]
-    for name, a in items[1:]:
-        if len(a) != len(a0):
-            raise ValueError(f"{name0} has {len(a0)} values but {name} has {len(a)}; pass one value per run")
-    return len(a0)
+_check_lengths = same_length
 
 
 def _check_enough(func: str, n: int, n_params: int, what: str = "points") -> None:

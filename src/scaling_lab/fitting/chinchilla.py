@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._validate import number
 from ._common import (
     FitResult,
     _bootstrap_summary,
@@ -228,8 +229,7 @@ def fit_chinchilla(
     _check_lengths(N=N, D=D, loss=L)
     if reduction not in ("sum", "mean"):
         raise ValueError(f"reduction must be 'sum' or 'mean'; got {reduction!r}")
-    if not (np.isfinite(delta) and delta > 0):
-        raise ValueError(f"delta must be a positive number (Hoffmann et al. use 1e-3); got {delta!r}")
+    number("delta", delta, note=" (Hoffmann et al. use 1e-3)")
     ci_level = _check_level(ci_level)
     K = _check_bootstrap(bootstrap, len(N))
     if isinstance(grid, str):
