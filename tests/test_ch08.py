@@ -8,7 +8,7 @@ CH = "08_lab_wsd_sweeps"
 
 
 def test_wsd_matches_cosine(smoke_build):
-    # each schedule at its best of four peak learning rates; WSD never worse by more than tol
+    # each schedule at its best peak learning rate; WSD never worse by more than tol
     assert smoke_build.number(CH, "l8_max_diff") <= smoke_build.number(CH, "l8_tol") == 0.02
     # the gap closes as runs get longer (the chapter says so)
     assert smoke_build.number(CH, "l8_short_diff") < smoke_build.number(CH, "l8_long_diff")

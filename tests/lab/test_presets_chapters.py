@@ -20,7 +20,7 @@ def test_chapter_plans_exist(name):
     assert len(at_rule) == 3 and all(s.key() in iso for s in at_rule)
     assert not any(s.key() in iso for s in wsd if s.lr is not None)
     labels = {dict(it.labels)["lr_mult"] for it in p.plan("wsd").items}
-    assert labels == {1.0, 2.0, 3.0, 4.0}
+    assert labels == ({1.0, 2.0, 3.0, 4.0} if name == "book" else {1.0, 4.0})
     assert all(s.min_lr_frac == 0.0 for s in wsd if s.schedule == "cosine")   # like for like
 
 
