@@ -4,7 +4,7 @@ measured in the same process with the same thread count.
     python benchmarks/bench_throughput.py [--presets smoke,book] [--threads N] [--seconds S]
 
 For each distinct (shape, batch, context) of the presets: tokens/s of real training steps (forward,
-backward, AdamW, clipping: the code path of ``scaling_lab.lab.train``), achieved FLOP/s with the
+backward, AdamW, clipping: the code path of ``scaling_lab.lab.trainer``), achieved FLOP/s with the
 *full* FLOP count (``scaling_lab.flops``, method "full") and with 6N, and the fraction of the matmul
 peak. Timings are medians over several timed windows (the machine may be shared). Target: >= 50 % of
 peak for the largest CPU preset model. Prints a Markdown table.
@@ -37,17 +37,17 @@ def matmul_peak(threads: int, n: int = 1024, seconds: float = 2.0) -> dict:
 
 
 def model_rate(spec, seconds: float) -> dict:
-    from scaling_lab.lab.train import _Trainer
+    from scaling_lab.lab.trainer import Trainer
 
     long = spec.replace(tokens=spec.tokens_per_step * 10**6, schedule="constant")
-    tr = _Trainer(long, device=torch.device("cpu"), progress=False)
-    tr.train_until(long, 5, set())  # warm up
+    tr = Trainer.for_spec(long, device="cpu", progress=False)
+    tr.train_until(5, long.lr_at)  # warm up
     rates = []
     t_end = time.perf_counter() + seconds
     while time.perf_counter() < t_end or len(rates) < 3:
         k = tr.step
         t0 = time.perf_counter()
-        tr.train_until(long, k + 5, set())
+        tr.train_until(k + 5, long.lr_at)
         rates.append(5 * long.tokens_per_step / (time.perf_counter() - t0))
     tps, best = statistics.median(rates), max(rates)
     return {"tokens_per_s": tps, "tokens_per_s_best": best,

@@ -36,6 +36,8 @@ def register(sub) -> None:
     t.add_argument("--corpus", default="stdlib",
                    help="stdlib | markov[:order=2,alphabet=16] | local:PATH | hf:NAME")
     t.add_argument("--untied", action="store_true", help="separate LM head (untied embeddings)")
+    t.add_argument("--spec", help="the whole RunSpec as JSON (e.g. a stored result's spec); "
+                   "the flags above are then ignored")
     t.add_argument("--store", help="append the result to this results store (JSONL)")
     t.add_argument("--out", help="write the result record as JSON to this file")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -64,9 +66,20 @@ def register(sub) -> None:
 
 
 def _spec_from_args(a):
-    from .lab.train import RunSpec
+    from .lab.spec import RunSpec
 
     import math
+
+    if a.spec is not None:
+        try:
+            d = json.loads(a.spec)
+        except ValueError as exc:
+            raise ValueError(f"--spec must be a RunSpec as JSON ({exc}); e.g. "
+                             f"'{{\"n_layer\": 2, \"d_model\": 32, \"n_head\": 2, "
+                             f"\"tokens\": 100000}}'") from None
+        if not isinstance(d, dict):
+            raise ValueError(f"--spec must be a JSON object of RunSpec fields, got {a.spec!r}")
+        return RunSpec.from_dict(d)
 
     if a.budget is not None and not (math.isfinite(a.budget) and a.budget > 0):
         raise ValueError(f"--budget must be a positive, finite number of FLOPs (e.g. 1e12), "
@@ -138,7 +151,7 @@ def _check_out(path: str) -> None:
 
 
 def cmd_train(a) -> int:
-    from .lab.train import _dist_info, train
+    from .lab.trainer import dist_info, train
 
     spec = _spec_from_args(a)
     if a.store:  # every output path is checked before the first training step
@@ -151,7 +164,7 @@ def cmd_train(a) -> int:
     if a.out:
         _check_out(a.out)
     res = train(spec, progress=None if not a.quiet else False)
-    _, rank, _ = _dist_info()
+    _, rank, _ = dist_info()
     if rank == 0:
         rec = res.to_record()
         if a.store:

@@ -3,7 +3,9 @@ import math
 import pytest
 import torch
 
-from scaling_lab.lab.train import RunSpec, lr_rule, train, train_wsd_group
+from scaling_lab.lab.spec import RunSpec, lr_rule
+from scaling_lab.lab.trainer import train
+from scaling_lab.lab.wsd import train_wsd_group
 
 from .conftest import TINY_CORPUS, tiny_spec
 

@@ -103,9 +103,7 @@ class Preset:
     def dry_run(self, log=print, steps: int = 2) -> list[dict]:
         """Build every model of the preset and take ``steps`` optimizer steps of each on the CPU
         (batch of 2 sequences, fp32)."""
-        import torch
-
-        from .train import _Trainer
+        from .trainer import Trainer
 
         rows, seen = [], set()
         for it in self.plan().items:
@@ -118,8 +116,8 @@ class Preset:
             # batch of 2 sequences: the point is that every shape builds, runs and learns on
             # this machine's code path, not the GPU's speed
             small = s.replace(dtype="fp32", batch_size=2, tokens=2 * s.n_ctx * steps)
-            tr = _Trainer(small, device=torch.device("cpu"), progress=False)
-            ok = tr.train_until(tr.spec, steps, set())
+            tr = Trainer.for_spec(small, device="cpu", progress=False)
+            ok = tr.train_until(steps, small.lr_at)
             rows.append({"n_layer": s.n_layer, "d_model": s.d_model,
                          "params": tr.info["params_total"], "loss": tr.losses[-1],
                          "ok": ok, "s": time.perf_counter() - t0})

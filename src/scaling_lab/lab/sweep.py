@@ -8,7 +8,7 @@ IsoFLOP budget it belongs to). Plans are built by
 * :func:`wsd_plan`      sizes x token counts with the WSD schedule.
 
 :func:`run_plan` groups WSD specs that differ only in ``tokens`` into one long run with cooldown
-branches (see :func:`scaling_lab.lab.train.train_wsd_group`), skips every spec whose key is already
+branches (see :func:`scaling_lab.lab.wsd.train_wsd_group`), skips every spec whose key is already
 in the store (that is how an interrupted sweep resumes and how chapters share runs), runs the rest in
 worker processes with their thread counts set for a CPU, and appends each result atomically.
 """
@@ -22,7 +22,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from .store import ResultStore, results_frame
-from .train import RunSpec, train, train_wsd_group, wsd_group_key
+from .spec import RunSpec
+from .trainer import train
+from .wsd import train_wsd_group, wsd_group_key
 
 
 @dataclass(frozen=True)
