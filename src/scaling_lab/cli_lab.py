@@ -202,7 +202,7 @@ def cmd_sweep(a) -> int:
         except ValueError as exc:
             raise ValueError(f"--store: {exc}") from None
     if a.dry_run:
-        rows = preset.dry_run(log=print)
+        rows = preset.dry_run(log=print, plans=a.plan)
         print(f"dry run: {len(rows)} model shapes built and stepped twice on the CPU")
         return 0
     summary = preset.run(store=a.store, plans=a.plan, workers=a.workers, threads=a.threads,

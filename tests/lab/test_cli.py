@@ -73,3 +73,19 @@ def test_console_script_exit_code(tmp_path):
     r = subprocess.run([PY, "-m", "scaling_lab.cli", "sweep", "--preset", "nope"],
                        capture_output=True, text=True)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_sweep_dry_run(capsys, tmp_path, monkeypatch):
+    """`sweep --dry-run` builds and steps every shape of the named plan, one line per shape,
+    and writes nothing to the store."""
+    from scaling_lab.lab.presets import get_preset
+
+    monkeypatch.setenv("SCALING_LAB_RESULTS", str(tmp_path))
+    code = main(["sweep", "--preset", "smoke", "--plan", "isoflop", "--dry-run"])
+    out = capsys.readouterr().out.splitlines()
+    shapes = {(s.n_layer, s.d_model) for s in get_preset("smoke").plans["isoflop"]().specs}
+    printed = [tuple(int(v) for v in line.split()[0].split("x")) for line in out[:-1]]
+    assert code == 0 and sorted(printed) == sorted(shapes)
+    assert out[-1] == f"dry run: {len(shapes)} model shapes built and stepped twice on the CPU"
+    assert all("loss after 2 steps=" in line for line in out[:-1])
+    assert list(tmp_path.iterdir()) == []

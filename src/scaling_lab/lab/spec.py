@@ -39,7 +39,7 @@ def lr_rule(d_model: int) -> float:
 
 
 def warmup_factor(step: int, warmup_steps: int) -> float:
-    """Linear warmup: ``(step + 1) / warmup_steps`` for optimizer step ``step`` (0-based), then 1."""
+    """Linear warmup: ``(step + 1) / warmup_steps`` at optimizer step ``step`` (0-based), then 1."""
     return min(1.0, (step + 1) / warmup_steps) if warmup_steps > 0 else 1.0
 
 
