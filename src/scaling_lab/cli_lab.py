@@ -36,6 +36,9 @@ def register(sub) -> None:
     t.add_argument("--corpus", default="stdlib",
                    help="stdlib | markov[:order=2,alphabet=16] | local:PATH | hf:NAME")
     t.add_argument("--untied", action="store_true", help="separate LM head (untied embeddings)")
+    t.add_argument("--fused", action="store_true", help="fused AdamW (faster; a new spec key)")
+    t.add_argument("--compile", action="store_true",
+                   help="torch.compile the model (faster after a cold compile; a new spec key)")
     t.add_argument("--spec", help="the whole RunSpec as JSON (e.g. a stored result's spec); "
                    "the flags above are then ignored")
     t.add_argument("--store", help="append the result to this results store (JSONL)")
@@ -102,7 +105,7 @@ def _spec_from_args(a):
     spec = RunSpec(a.layers, a.d_model, a.heads, tokens=max(int(a.tokens), a.batch * a.ctx),
                    n_ctx=a.ctx, batch_size=a.batch, lr=a.lr, schedule=a.schedule,
                    warmup_steps=a.warmup, seed=a.seed, corpus=a.corpus,
-                   tied_embeddings=not a.untied)
+                   tied_embeddings=not a.untied, fused=a.fused, compile=a.compile)
     if a.tokens < a.batch * a.ctx:
         raise ValueError(
             f"--tokens {a.tokens:g} is less than one optimizer step ({a.batch}x{a.ctx} = "

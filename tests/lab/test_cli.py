@@ -89,3 +89,20 @@ def test_sweep_dry_run(capsys, tmp_path, monkeypatch):
     assert out[-1] == f"dry run: {len(shapes)} model shapes built and stepped twice on the CPU"
     assert all("loss after 2 steps=" in line for line in out[:-1])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_train_from_a_spec_json(tmp_path, capsys):
+    """`train --spec JSON` trains exactly that spec (the path torchrun uses)."""
+    import json
+
+    from .conftest import tiny_spec
+
+    spec = tiny_spec(tokens=8 * 32 * 10)
+    out = tmp_path / "r.json"
+    code = main(["train", "--spec", json.dumps(spec.to_dict()), "--out", str(out), "--quiet"])
+    assert code == 0 and json.loads(out.read_text())["key"] == spec.key()
+    capsys.readouterr()
+    code, err = _run(capsys, "train", "--spec", "{not json", "--quiet")
+    assert code == 2 and "--spec must be a RunSpec as JSON" in err
+    code, err = _run(capsys, "train", "--spec", '{"n_layer": 1}', "--quiet")
+    assert code == 2 and "RunSpec needs the fields ['d_model', 'n_head', 'tokens']" in err

@@ -26,6 +26,9 @@ import math
 from dataclasses import dataclass, field
 
 SCHEDULES = ("cosine", "wsd", "constant")
+# options added after results were stored: left out of ``to_dict`` (and so of the key) at these
+# values, so that every older spec keeps its key; switched on, they are part of both
+OFF_BY_DEFAULT = {"fused": False, "compile": False}
 
 
 def lr_rule(d_model: int) -> float:
@@ -83,6 +86,8 @@ class RunSpec:
     eval_every: int = 0  # steps between evaluations; 0 -> about 8 evaluations per run
     eval_batches: int = 8
     dtype: str = "auto"  # "auto": bf16 autocast on CUDA, fp32 elsewhere
+    fused: bool = False  # AdamW(fused=True): the same update in one kernel (last digits differ)
+    compile: bool = False  # torch.compile the model for the training steps (evaluation is eager)
 
     def __post_init__(self):
         for name in ("n_layer", "d_model", "n_head", "tokens", "n_ctx", "batch_size"):
@@ -110,6 +115,9 @@ class RunSpec:
             raise ValueError(f"lr must be positive, got {self.lr!r}")
         if not (0.0 <= self.cooldown_frac < 1.0):
             raise ValueError(f"cooldown_frac must be in [0, 1), got {self.cooldown_frac!r}")
+        for name in OFF_BY_DEFAULT:
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
 
     # ---- derived
     @property
@@ -183,7 +191,11 @@ class RunSpec:
 
     # ---- identity
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        d = dataclasses.asdict(self)
+        for name, off in OFF_BY_DEFAULT.items():
+            if d[name] == off:
+                del d[name]
+        return d
 
     def key(self) -> str:
         blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))

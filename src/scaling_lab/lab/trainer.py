@@ -80,7 +80,9 @@ class Trainer:
     """One run in progress: model, AdamW, the data generator, per-step losses and evaluations.
 
     ``model``'s initial weights come from the caller (seed torch before building it); ``seed``
-    sets the order of the training windows. ``info`` is recorded with the run; when it holds
+    sets the order of the training windows. ``fused`` (AdamW's one-kernel update) and
+    ``compile`` (``torch.compile`` for the training steps) are for speed; they change the numbers
+    in the last digits. ``info`` is recorded with the run; when it holds
     ``flops_per_token_6n`` and ``flops_per_token_full`` every evaluation row counts FLOPs too."""
 
     DIVERGE_FACTOR = 1.5  # loss above 1.5 x ln(vocab) (a uniform guess) counts as divergence
@@ -88,8 +90,8 @@ class Trainer:
     def __init__(self, model: torch.nn.Module, corpus, *, batch_size: int, n_ctx: int,
                  seed: int = 0, weight_decay: float = 0.1, beta2: float = 0.95,
                  grad_clip: float = 1.0, eval_batches: int = 8, bf16: bool = False,
-                 vocab_size: int | None = None, device=None, progress: bool | None = False,
-                 info: dict | None = None):
+                 fused: bool = False, compile: bool = False, vocab_size: int | None = None,
+                 device=None, progress: bool | None = False, info: dict | None = None):
         self.ws, self.rank, self.local_rank = dist_info()
         self.ddp = self.ws > 1
         if self.ddp and not torch.distributed.is_initialized():
@@ -107,11 +109,16 @@ class Trainer:
 
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.model = DDP(self.raw_model, device_ids=ids)
+        if compile:  # training steps only; evaluation and checkpoints use the eager module
+            self.model = torch.compile(self.model)
         decay = [p for p in self.raw_model.parameters() if p.dim() >= 2]
         rest = [p for p in self.raw_model.parameters() if p.dim() < 2]
         self.opt = torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
                                       {"params": rest, "weight_decay": 0.0}],
-                                     betas=(0.9, beta2), eps=1e-8)
+                                     betas=(0.9, beta2), eps=1e-8,
+                                     # not fused=False: on CUDA that turns off the default
+                                     # multi-tensor kernels
+                                     **({"fused": True} if fused else {}))
         self.gen = torch.Generator().manual_seed(seed + 1)
         self.step = 0
         self.losses: list[float] = []
@@ -137,8 +144,8 @@ class Trainer:
         bf16 = spec.dtype == "bf16" or (spec.dtype == "auto" and dev.type == "cuda")
         tr = cls(model, corpus, batch_size=spec.batch_size, n_ctx=spec.n_ctx, seed=spec.seed,
                  weight_decay=spec.weight_decay, beta2=spec.beta2, grad_clip=spec.grad_clip,
-                 eval_batches=spec.eval_batches, bf16=bf16, vocab_size=spec.vocab_size,
-                 device=dev, progress=progress)
+                 eval_batches=spec.eval_batches, bf16=bf16, fused=spec.fused,
+                 compile=spec.compile, vocab_size=spec.vocab_size, device=dev, progress=progress)
         tr.info = run_info(spec, corpus, tr.device, tr.ws)
         return tr
 
