@@ -199,7 +199,7 @@ class MLPOnlyLM(nn.Module):
         return logits, F.cross_entropy(logits.view(-1, logits.size(-1)).float(), targets.view(-1))
 
 
-# ----------------------------------------------------------------------------- a plain loop
+# ----------------------------------------------------------------------------- training any of them
 @dataclass
 class LMResult:
     """Validation loss after training (nats per byte), with the history and the run's facts."""
@@ -209,7 +209,7 @@ class LMResult:
     tokens: int
     steps: int
     history: list = field(default_factory=list)   # (tokens, val_loss) at each evaluation
-    wall_s: float = 0.0
+    wall_s: float = 0.0   # seconds spent in training steps (evaluations not counted)
 
 
 def evaluate_lm(model: nn.Module, corpus: Corpus, n_ctx: int, batches: int = 8) -> float:
