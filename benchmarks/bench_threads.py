@@ -27,15 +27,15 @@ import sys
 
 CHILD = r"""
 import os, sys, time, torch
-from scaling_lab.lab.train import RunSpec, _Trainer
+from scaling_lab.lab import RunSpec, Trainer
 threads, layers, width, seconds = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 torch.set_num_threads(threads)
 spec = RunSpec(layers, width, max(1, width // 16), tokens=16 * 128 * 10**6, schedule="constant")
-tr = _Trainer(spec, device=torch.device("cpu"), progress=False)
-tr.train_until(spec, 3, set())
+tr = Trainer.for_spec(spec, device="cpu", progress=False)
+tr.train_until(3, spec.lr_at)
 k0, t0 = tr.step, time.perf_counter()
 while time.perf_counter() - t0 < seconds:
-    tr.train_until(spec, tr.step + 2, set())
+    tr.train_until(tr.step + 2, spec.lr_at)
 print((tr.step - k0) * spec.tokens_per_step / (time.perf_counter() - t0))
 """
 

@@ -237,7 +237,7 @@ def _fit_power(x, y, **kw):
 
 
 def _runspec(**kw):
-    from scaling_lab.lab.train import RunSpec
+    from scaling_lab.lab.spec import RunSpec
 
     return lambda: RunSpec(1, 16, 2, tokens=4096, n_ctx=32, batch_size=8, **kw)
 

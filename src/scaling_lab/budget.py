@@ -149,7 +149,7 @@ class LabBackend:
     def __init__(self, count: str = "full", device=None, **spec_defaults):
         if count not in COUNTS:
             raise ValueError(f"count must be one of {COUNTS} (FLOPs charged per token); got {count!r}")
-        from .lab.train import RunSpec
+        from .lab.spec import RunSpec
 
         fields = set(RunSpec.__dataclass_fields__)
         bad = set(spec_defaults) - fields
@@ -164,7 +164,7 @@ class LabBackend:
         return {"backend": "lab", "count": self.count, "defaults": self.defaults}
 
     def query(self, shape=None, tokens=None, **fields) -> dict:
-        from .lab.train import RunSpec
+        from .lab.spec import RunSpec
 
         if "N" in fields or "D" in fields:
             raise ValueError("the lab backend takes a shape and tokens, e.g. "
@@ -185,7 +185,7 @@ class LabBackend:
 
     def cost(self, q: dict) -> tuple[float, str]:
         from .flops import flops_per_token
-        from .lab.train import RunSpec
+        from .lab.spec import RunSpec
 
         spec = RunSpec.from_dict(q)
         trained = spec.steps * spec.tokens_per_step
@@ -194,7 +194,8 @@ class LabBackend:
                                f"{spec.n_layer}x{spec.d_model}")
 
     def run(self, q: dict) -> dict:
-        from .lab.train import RunSpec, train
+        from .lab.spec import RunSpec
+        from .lab.trainer import train
 
         res = train(RunSpec.from_dict(q), device=self.device, progress=False)
         fin = res.final

@@ -36,6 +36,11 @@ def register(sub) -> None:
     t.add_argument("--corpus", default="stdlib",
                    help="stdlib | markov[:order=2,alphabet=16] | local:PATH | hf:NAME")
     t.add_argument("--untied", action="store_true", help="separate LM head (untied embeddings)")
+    t.add_argument("--fused", action="store_true", help="fused AdamW (faster; a new spec key)")
+    t.add_argument("--compile", action="store_true",
+                   help="torch.compile the model (faster after a cold compile; a new spec key)")
+    t.add_argument("--spec", help="the whole RunSpec as JSON (e.g. a stored result's spec); "
+                   "the flags above are then ignored")
     t.add_argument("--store", help="append the result to this results store (JSONL)")
     t.add_argument("--out", help="write the result record as JSON to this file")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -64,9 +69,20 @@ def register(sub) -> None:
 
 
 def _spec_from_args(a):
-    from .lab.train import RunSpec
+    from .lab.spec import RunSpec
 
     import math
+
+    if a.spec is not None:
+        try:
+            d = json.loads(a.spec)
+        except ValueError as exc:
+            raise ValueError(f"--spec must be a RunSpec as JSON ({exc}); e.g. "
+                             f"'{{\"n_layer\": 2, \"d_model\": 32, \"n_head\": 2, "
+                             f"\"tokens\": 100000}}'") from None
+        if not isinstance(d, dict):
+            raise ValueError(f"--spec must be a JSON object of RunSpec fields, got {a.spec!r}")
+        return RunSpec.from_dict(d)
 
     if a.budget is not None and not (math.isfinite(a.budget) and a.budget > 0):
         raise ValueError(f"--budget must be a positive, finite number of FLOPs (e.g. 1e12), "
@@ -89,7 +105,7 @@ def _spec_from_args(a):
     spec = RunSpec(a.layers, a.d_model, a.heads, tokens=max(int(a.tokens), a.batch * a.ctx),
                    n_ctx=a.ctx, batch_size=a.batch, lr=a.lr, schedule=a.schedule,
                    warmup_steps=a.warmup, seed=a.seed, corpus=a.corpus,
-                   tied_embeddings=not a.untied)
+                   tied_embeddings=not a.untied, fused=a.fused, compile=a.compile)
     if a.tokens < a.batch * a.ctx:
         raise ValueError(
             f"--tokens {a.tokens:g} is less than one optimizer step ({a.batch}x{a.ctx} = "
@@ -138,7 +154,7 @@ def _check_out(path: str) -> None:
 
 
 def cmd_train(a) -> int:
-    from .lab.train import _dist_info, train
+    from .lab.trainer import dist_info, train
 
     spec = _spec_from_args(a)
     if a.store:  # every output path is checked before the first training step
@@ -151,7 +167,7 @@ def cmd_train(a) -> int:
     if a.out:
         _check_out(a.out)
     res = train(spec, progress=None if not a.quiet else False)
-    _, rank, _ = _dist_info()
+    _, rank, _ = dist_info()
     if rank == 0:
         rec = res.to_record()
         if a.store:
@@ -189,7 +205,7 @@ def cmd_sweep(a) -> int:
         except ValueError as exc:
             raise ValueError(f"--store: {exc}") from None
     if a.dry_run:
-        rows = preset.dry_run(log=print)
+        rows = preset.dry_run(log=print, plans=a.plan)
         print(f"dry run: {len(rows)} model shapes built and stepped twice on the CPU")
         return 0
     summary = preset.run(store=a.store, plans=a.plan, workers=a.workers, threads=a.threads,

@@ -17,7 +17,7 @@ def _one_thread():
 
 
 def tiny_spec(**kw):
-    from scaling_lab.lab.train import RunSpec
+    from scaling_lab.lab.spec import RunSpec
 
     base = dict(n_layer=1, d_model=16, n_head=2, tokens=8 * 32 * 40, n_ctx=32, batch_size=8,
                 warmup_steps=5, corpus=TINY_CORPUS, eval_batches=2)

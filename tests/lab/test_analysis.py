@@ -6,7 +6,8 @@ import pytest
 
 from scaling_lab.lab.analysis import with_convention, wsd_costs, wsd_saving_ratio
 from scaling_lab.laws import ChinchillaLaw
-from scaling_lab.lab.train import train, train_wsd_group
+from scaling_lab.lab.trainer import train
+from scaling_lab.lab.wsd import train_wsd_group
 
 from .conftest import tiny_spec
 

@@ -73,3 +73,36 @@ def test_console_script_exit_code(tmp_path):
     r = subprocess.run([PY, "-m", "scaling_lab.cli", "sweep", "--preset", "nope"],
                        capture_output=True, text=True)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_sweep_dry_run(capsys, tmp_path, monkeypatch):
+    """`sweep --dry-run` builds and steps every shape of the named plan, one line per shape,
+    and writes nothing to the store."""
+    from scaling_lab.lab.presets import get_preset
+
+    monkeypatch.setenv("SCALING_LAB_RESULTS", str(tmp_path))
+    code = main(["sweep", "--preset", "smoke", "--plan", "isoflop", "--dry-run"])
+    out = capsys.readouterr().out.splitlines()
+    shapes = {(s.n_layer, s.d_model) for s in get_preset("smoke").plans["isoflop"]().specs}
+    printed = [tuple(int(v) for v in line.split()[0].split("x")) for line in out[:-1]]
+    assert code == 0 and sorted(printed) == sorted(shapes)
+    assert out[-1] == f"dry run: {len(shapes)} model shapes built and stepped twice on the CPU"
+    assert all("loss after 2 steps=" in line for line in out[:-1])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_train_from_a_spec_json(tmp_path, capsys):
+    """`train --spec JSON` trains exactly that spec (the path torchrun uses)."""
+    import json
+
+    from .conftest import tiny_spec
+
+    spec = tiny_spec(tokens=8 * 32 * 10)
+    out = tmp_path / "r.json"
+    code = main(["train", "--spec", json.dumps(spec.to_dict()), "--out", str(out), "--quiet"])
+    assert code == 0 and json.loads(out.read_text())["key"] == spec.key()
+    capsys.readouterr()
+    code, err = _run(capsys, "train", "--spec", "{not json", "--quiet")
+    assert code == 2 and "--spec must be a RunSpec as JSON" in err
+    code, err = _run(capsys, "train", "--spec", '{"n_layer": 1}', "--quiet")
+    assert code == 2 and "RunSpec needs the fields ['d_model', 'n_head', 'tokens']" in err

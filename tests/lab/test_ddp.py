@@ -9,7 +9,7 @@ import subprocess
 import pytest
 import torch
 
-from scaling_lab.lab.train import train
+from scaling_lab.lab.trainer import train
 
 from .conftest import PY, tiny_spec
 
@@ -21,7 +21,8 @@ def test_two_process_ddp_matches_single_process(tmp_path, env_pythonpath):
     spec = tiny_spec(tokens=8 * 32 * 30, batch_size=8, schedule="wsd", lr=3e-3)
     out = tmp_path / "ddp.json"
     cmd = [PY, "-m", "torch.distributed.run", "--standalone", "--nnodes=1", "--nproc_per_node=2",
-           "-m", "scaling_lab.lab.train", "--spec", json.dumps(spec.to_dict()), "--out", str(out)]
+           "-m", "scaling_lab.cli", "train", "--spec", json.dumps(spec.to_dict()), "--quiet",
+           "--out", str(out)]
     r = subprocess.run(cmd, env=env_pythonpath, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-3000:]
     ddp = json.loads(out.read_text())

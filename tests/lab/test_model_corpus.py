@@ -34,11 +34,11 @@ def test_model_forward_shapes_and_causality():
     torch.manual_seed(0)
     m = GPT(GPTShape(n_layer=2, d_model=16, n_head=2, vocab_size=256, n_ctx=16))
     x = torch.randint(0, 256, (2, 16))
-    logits = m(x)
-    assert logits.shape == (2, 16, 256)
+    logits, loss = m(x)  # always the pair; no targets, no loss
+    assert logits.shape == (2, 16, 256) and loss is None
     x2 = x.clone()
     x2[:, 10:] = 0  # changing the future must not change the past
-    assert torch.allclose(m(x2)[:, :10], logits[:, :10], atol=1e-6)
+    assert torch.allclose(m(x2)[0][:, :10], logits[:, :10], atol=1e-6)
     with pytest.raises(ValueError, match="n_ctx"):
         m(torch.zeros(1, 17, dtype=torch.long))
 

@@ -10,7 +10,7 @@ import pytest
 
 from scaling_lab.lab.store import ResultStore
 from scaling_lab.lab.sweep import grid_plan, run_plan
-from scaling_lab.lab.train import RunResult
+from scaling_lab.lab.spec import RunResult
 
 from .conftest import PY, TINY_CORPUS, tiny_spec
 

@@ -7,7 +7,7 @@ import pytest
 
 from scaling_lab.lab import sweep
 from scaling_lab.lab.presets import PRESETS
-from scaling_lab.lab.train import RunSpec
+from scaling_lab.lab.spec import RunSpec
 
 
 def test_one_thread_per_worker_by_default():

@@ -3,7 +3,9 @@ import math
 import pytest
 import torch
 
-from scaling_lab.lab.train import RunSpec, lr_rule, train, train_wsd_group
+from scaling_lab.lab.spec import RunSpec, lr_rule
+from scaling_lab.lab.trainer import train
+from scaling_lab.lab.wsd import train_wsd_group
 
 from .conftest import TINY_CORPUS, tiny_spec
 
@@ -99,3 +101,35 @@ def test_wsd_group_resumes_stable_phase_from_checkpoint(tmp_path):
     assert [h["step"] for h in more[0].history] == [h["step"] for h in alone.history]
     for a, b in zip(more[0].history, alone.history):
         assert a["val_loss"] == pytest.approx(b["val_loss"], abs=1e-6)
+
+
+def test_speed_options_are_part_of_the_key_only_when_on():
+    s = tiny_spec()
+    assert "fused" not in s.to_dict() and "compile" not in s.to_dict()  # older keys stand
+    for name in ("fused", "compile"):
+        on = s.replace(**{name: True})
+        assert on.to_dict()[name] is True and on.key() != s.key()
+        assert RunSpec.from_dict(on.to_dict()) == on
+    with pytest.raises(ValueError, match="fused must be True or False"):
+        tiny_spec(fused="yes")
+
+
+def test_fused_adamw_follows_the_default_closely():
+    """Same update in one kernel: the same history up to float rounding (stated: 1e-4 nats)."""
+    from scaling_lab.lab.trainer import Trainer
+
+    s = tiny_spec(tokens=8 * 32 * 30, lr=3e-3)
+    a, b = train(s, progress=False), train(s.replace(fused=True), progress=False)
+    assert a.key != b.key and len(a.history) == len(b.history)
+    for ha, hb in zip(a.history, b.history):
+        assert hb["val_loss"] == pytest.approx(ha["val_loss"], abs=1e-4)
+    assert Trainer.for_spec(s.replace(fused=True), device="cpu").opt.defaults["fused"] is True
+
+
+def test_compile_wraps_the_training_module_only():
+    from scaling_lab.lab.model import GPT
+    from scaling_lab.lab.trainer import Trainer
+
+    tr = Trainer.for_spec(tiny_spec(compile=True), device="cpu", progress=False)
+    assert isinstance(tr.raw_model, GPT) and tr.model is not tr.raw_model
+    assert tr.model._orig_mod is tr.raw_model   # compiled lazily, on the first step

@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from scaling_lab.lab.corpus import MarkovSource, load_corpus, markov_corpus, parse_corpus
+from scaling_lab.lab.corpus import (MarkovSource, corrupt_corpus, load_corpus, markov_corpus,
+                                    parse_corpus)
 from scaling_lab.lab.model import GPT
-from scaling_lab.lab.variants import (MLPOnlyLM, conditional_entropy, corrupt_corpus,
-                                      corrupted_floor, train_lm, window_loss)
+from scaling_lab.lab.variants import (MLPOnlyLM, conditional_entropy, corrupted_floor, train_lm,
+                                      window_loss)
 from scaling_lab.flops import GPTShape
 
 
@@ -71,7 +72,8 @@ def test_mlp_only_sees_only_its_own_byte_and_trains():
     x = torch.randint(0, 256, (2, 8))
     x2 = x.clone()
     x2[:, :4] = 0
-    assert torch.allclose(m(x2)[:, 4:], m(x)[:, 4:])           # no information flows between positions
+    assert m(x)[1] is None                                  # (logits, loss), like GPT
+    assert torch.allclose(m(x2)[0][:, 4:], m(x)[0][:, 4:])  # nothing flows between positions
     c = markov_corpus(8, 1, 0.3, 0, train_bytes=30_000, val_bytes=5_000)
     r = train_lm(m, c, 8 * 16 * 60, n_ctx=8, batch_size=16, lr=3e-3, eval_batches=2, evals=2)
     assert len(r.history) == 2 and r.params == m.n_params() and r.steps == 60

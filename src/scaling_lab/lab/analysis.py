@@ -16,7 +16,8 @@ import dataclasses
 
 import numpy as np
 
-from .train import RunResult, RunSpec, wsd_group_key
+from .spec import RunResult, RunSpec
+from .wsd import wsd_group_key
 
 CONVENTIONS = ("full", "6n")
 

@@ -5,15 +5,17 @@ Four sources, none of which downloads anything at run time:
 * ``stdlib``   the Python standard library's own ``.py`` files (no ``site-packages``), read in
                sorted order and split into train/validation *by file*;
 * ``markov``   a synthetic order-k Markov chain over a small byte alphabet whose entropy rate,
-               the irreducible loss of any model with context >= k, is computed exactly;
+               the irreducible loss of any model with context >= k, is computed exactly
+               (the source is in ``markov.py``);
 * ``local``    a text file or a folder of text files named by the user;
 * ``hf``       a Hugging Face ``datasets`` dataset, when that package is installed and the data is
-               reachable (already cached, or a local path / file builder).
+               reachable (already cached, or a local path / file builder; ``hf.py``).
 
 A corpus is described by a small JSON-able dict (``{"kind": "stdlib"}``, ``{"kind": "markov",
 "order": 2, ...}``) so that it can be part of a run's spec and of its hash; ``load_corpus(desc)``
 turns the description into a :class:`Corpus`, whose ``fingerprint`` (size, sha256, Python version)
-is recorded with every result.
+is recorded with every result. Every evaluation in the lab scores the same validation windows,
+:meth:`Corpus.val_batches`; :func:`corrupt_corpus` makes a controlled drop in data quality.
 """
 
 from __future__ import annotations
@@ -23,13 +25,18 @@ import math
 import os
 import platform
 import sysconfig
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from .hf import hf_text
+from .markov import MARKOV_OFFSET, MarkovSource
+
 VOCAB_SIZE = 256
+VAL_SEED = 12345  # generator seed of the validation windows: the same for every run and model
+VAL_BATCH = 32  # windows per validation batch
 _SKIP_DIRS = {"site-packages", "dist-packages", "__pycache__"}
 
 
@@ -57,6 +64,14 @@ class Corpus:
         offs = torch.arange(n_ctx + 1)
         win = data[ix[:, None] + offs[None, :]].long()
         return win[:, :-1].contiguous(), win[:, 1:].contiguous()
+
+    def val_batches(self, n_ctx: int, batches: int):
+        """The lab's fixed validation windows: ``batches`` batches of ``VAL_BATCH`` windows,
+        drawn by a generator seeded ``VAL_SEED``. Every evaluation uses these, so two runs (or a
+        run and an exact predictor) are scored on the same text."""
+        g = torch.Generator().manual_seed(VAL_SEED)
+        for _ in range(batches):
+            yield self.batch("val", VAL_BATCH, n_ctx, g)
 
 
 def _fingerprint(train: bytes | np.ndarray, val: bytes | np.ndarray, **extra) -> dict:
@@ -143,75 +158,6 @@ def local_corpus(path: str | os.PathLike, val_every: int = 10, val_fraction: flo
 
 
 # ----------------------------------------------------------------------------- synthetic Markov
-@dataclass(frozen=True)
-class MarkovSource:
-    """An order-``order`` Markov chain over ``alphabet`` byte values.
-
-    Each context (the previous ``order`` symbols) has its own next-symbol distribution drawn from
-    a symmetric Dirichlet(``concentration``): small concentration -> peaked, low-entropy rows that
-    a tiny model can learn. ``entropy_rate`` is exact: sum over contexts of the stationary
-    probability of the context times the entropy of its row.
-    """
-
-    alphabet: int = 16
-    order: int = 2
-    concentration: float = 0.3
-    seed: int = 0
-
-    def transition(self) -> np.ndarray:
-        rng = np.random.default_rng(self.seed)
-        n_ctx = self.alphabet**self.order
-        P = rng.dirichlet(np.full(self.alphabet, self.concentration), size=n_ctx)
-        # keep every transition possible (ergodic chain, finite loss for any model)
-        P = 0.99 * P + 0.01 / self.alphabet
-        return P / P.sum(axis=1, keepdims=True)
-
-    def stationary(self, P: np.ndarray | None = None) -> np.ndarray:
-        P = self.transition() if P is None else P
-        k, a = self.order, self.alphabet
-        n = a**k
-        # context c = (s_1..s_k) as base-a number; next context drops s_1 and appends s
-        nxt = (np.arange(n)[:, None] * a) % n + np.arange(a)[None, :]
-        pi = np.full(n, 1.0 / n)
-        for _ in range(10_000):
-            new = np.zeros(n)
-            np.add.at(new, nxt.ravel(), (pi[:, None] * P).ravel())
-            if np.abs(new - pi).sum() < 1e-15:
-                pi = new
-                break
-            pi = new
-        return pi / pi.sum()
-
-    def entropy_rate(self) -> float:
-        """Exact entropy rate in nats per symbol (= per byte)."""
-        P = self.transition()
-        pi = self.stationary(P)
-        row_h = -(P * np.log(P)).sum(axis=1)
-        return float(pi @ row_h)
-
-    def sample(self, n: int, seed: int, chains: int = 512) -> np.ndarray:
-        """``n`` symbols: ``chains`` independent stationary chains run side by side (vectorised),
-        laid end to end. Each chain starts from the stationary distribution, so every position is
-        distributed exactly as the stationary process except the ``chains - 1`` joins."""
-        P = self.transition()
-        pi = self.stationary(P)
-        rng = np.random.default_rng(seed)
-        a, k = self.alphabet, self.order
-        mod = a**k
-        cdf = np.cumsum(P, axis=1)
-        cdf[:, -1] = 1.0 + 1e-12
-        chains = max(1, min(chains, n))
-        length = -(-n // chains)
-        ctx = rng.choice(mod, size=chains, p=pi)
-        out = np.empty((chains, length), dtype=np.uint8)
-        for t in range(length):
-            u = rng.random(chains)
-            s = (cdf[ctx] <= u[:, None]).sum(axis=1)
-            out[:, t] = s
-            ctx = (ctx * a) % mod + s
-        return out.reshape(-1)[:n]
-
-
 _MARKOV_CACHE: dict = {}
 
 
@@ -223,16 +169,15 @@ def markov_corpus(
     train_bytes: int = 2_000_000,
     val_bytes: int = 100_000,
 ) -> Corpus:
-    """Bytes from a :class:`MarkovSource`; symbols are offset to printable ASCII ('A'...)."""
+    """Bytes from a :class:`MarkovSource`; symbol ``s`` is the byte ``MARKOV_OFFSET + s``."""
     key = (alphabet, order, concentration, seed, train_bytes, val_bytes)
     if key in _MARKOV_CACHE:
         return _MARKOV_CACHE[key]
     if alphabet < 2 or alphabet > 190 or order < 1:
         raise ValueError("markov corpus needs 2 <= alphabet <= 190 and order >= 1")
     src = MarkovSource(alphabet, order, concentration, seed)
-    offset = 65
-    tr = src.sample(train_bytes, seed=seed * 1000 + 1) + offset
-    va = src.sample(val_bytes, seed=seed * 1000 + 2) + offset
+    tr = src.sample(train_bytes, seed=seed * 1000 + 1) + MARKOV_OFFSET
+    va = src.sample(val_bytes, seed=seed * 1000 + 2) + MARKOV_OFFSET
     h = src.entropy_rate()
     fp = _fingerprint(tr.astype(np.uint8), va.astype(np.uint8), source="markov", entropy_rate=h)
     c = Corpus(
@@ -248,56 +193,30 @@ def markov_corpus(
 
 
 # ----------------------------------------------------------------------------- Hugging Face
-def hf_corpus(
-    path: str,
-    name: str | None = None,
-    text_field: str = "text",
-    train_split: str = "train",
-    val_split: str | None = "validation",
-    max_bytes: int | None = 20_000_000,
-    data_files=None,
-) -> Corpus:
-    """A Hugging Face ``datasets`` dataset as bytes (UTF-8 of ``text_field``, records joined by
-    newlines). Works offline with cached datasets or local builders (``path="text"`` +
-    ``data_files=...``). Raises ``ValueError`` with the fix when ``datasets`` is missing."""
-    try:
-        import datasets  # noqa: F401
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ValueError(
-            "corpus kind 'hf' needs the Hugging Face 'datasets' package; install it with "
-            "`pip install datasets` or use --corpus stdlib / local:PATH"
-        ) from exc
-    import datasets
-
-    def _bytes(split):
-        ds = datasets.load_dataset(path, name, split=split, data_files=data_files)
-        if text_field not in ds.column_names:
-            raise ValueError(
-                f"dataset {path!r} split {split!r} has no column {text_field!r}; "
-                f"pass text_field= one of {ds.column_names}"
-            )
-        out, total = [], 0
-        for rec in ds:
-            b = (rec[text_field] or "").encode("utf-8") + b"\n"
-            out.append(b)
-            total += len(b)
-            if max_bytes is not None and total >= max_bytes:
-                break
-        return b"".join(out)
-
-    train = _bytes(train_split)
-    if val_split is not None:
-        try:
-            val = _bytes(val_split)
-        except (ValueError, KeyError):
-            val = b""
-    else:
-        val = b""
-    if not val:
-        cut = int(len(train) * 0.95)
-        train, val = train[:cut], train[cut:]
+def hf_corpus(path: str, name: str | None = None, **options) -> Corpus:
+    """A Hugging Face ``datasets`` dataset as bytes; ``options`` (``text_field``, splits,
+    ``max_bytes``, ``data_files``) as :func:`scaling_lab.lab.hf.hf_text` takes them."""
+    train, val = hf_text(path, name, **options)
     fp = _fingerprint(train, val, source=f"hf:{path}" + (f"/{name}" if name else ""))
     return Corpus(f"hf:{path}", _to_tensor(train), _to_tensor(val), fp)
+
+
+# ----------------------------------------------------------------------------- a variation
+def corrupt_corpus(corpus: Corpus, fraction: float, seed: int = 0) -> Corpus:
+    """A copy of ``corpus`` whose training bytes are each replaced, with probability
+    ``fraction``, by a byte drawn uniformly from all 256 values. Validation is left clean, so a
+    model trained on the copy is measured on the distribution you care about."""
+    if not (0.0 <= fraction < 1.0):
+        raise ValueError(f"fraction must lie in [0, 1); got {fraction!r}")
+    rng = np.random.default_rng(seed)
+    tr = corpus.train.numpy().copy()
+    hit = rng.random(tr.size) < fraction
+    tr[hit] = rng.integers(0, 256, size=int(hit.sum()), dtype=np.uint8)
+    fp = dict(corpus.fingerprint, corrupt_fraction=float(fraction), corrupt_seed=int(seed),
+              corrupted_bytes=int(hit.sum()))
+    return replace(corpus, name=f"{corpus.name}+corrupt({fraction:g})",
+                   train=torch.from_numpy(tr), fingerprint=fp,
+                   meta=dict(corpus.meta, corrupt_fraction=float(fraction)))
 
 
 # ----------------------------------------------------------------------------- dispatch
@@ -340,9 +259,7 @@ def load_corpus(desc: dict | str) -> Corpus:
     kind = desc.get("kind")
     kw = {k: v for k, v in desc.items() if k not in ("kind", "corrupt", "corrupt_seed")}
     if desc.get("corrupt"):
-        # a fraction of the training bytes replaced by uniform random bytes (variants.py)
-        from .variants import corrupt_corpus
-
+        # a fraction of the training bytes replaced by uniform random bytes
         base = load_corpus({k: v for k, v in desc.items() if k not in ("corrupt", "corrupt_seed")})
         c = corrupt_corpus(base, float(desc["corrupt"]), int(desc.get("corrupt_seed", 0)))
         _CACHE[key] = c

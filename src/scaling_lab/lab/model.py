@@ -68,7 +68,8 @@ class Block(nn.Module):
 
 
 class GPT(nn.Module):
-    """``GPT(shape)`` where ``shape`` is a :class:`scaling_lab.flops.GPTShape`."""
+    """``GPT(shape)`` where ``shape`` is a :class:`scaling_lab.flops.GPTShape`. ``model(idx,
+    targets)`` returns ``(logits, loss)``; without targets the loss is ``None``."""
 
     def __init__(self, shape):
         super().__init__()
@@ -112,6 +113,6 @@ class GPT(nn.Module):
         w = self.tok_emb.weight if self.head is None else self.head.weight
         logits = F.linear(x, w)
         if targets is None:
-            return logits
+            return logits, None
         loss = F.cross_entropy(logits.view(-1, logits.size(-1)).float(), targets.view(-1))
         return logits, loss

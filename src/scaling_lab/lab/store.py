@@ -25,7 +25,7 @@ import os
 import warnings
 from pathlib import Path
 
-from .train import RunResult
+from .spec import RunResult
 
 
 def _invalid(rec) -> str | None:

@@ -1,182 +1,29 @@
-"""Sweep plans and a resumable, parallel runner.
-
-A :class:`Plan` is a named list of :class:`Item` (a :class:`RunSpec` plus labels such as the
-IsoFLOP budget it belongs to). Plans are built by
-
-* :func:`grid_plan`     sizes at a fixed token count (an L(N) curve);
-* :func:`isoflop_plan`  budgets x sizes, tokens = budget / FLOPs-per-token (full count by default);
-* :func:`wsd_plan`      sizes x token counts with the WSD schedule.
+"""Running plans: a resumable, parallel runner, and :class:`Preset` (a named sweep).
 
 :func:`run_plan` groups WSD specs that differ only in ``tokens`` into one long run with cooldown
-branches (see :func:`scaling_lab.lab.train.train_wsd_group`), skips every spec whose key is already
+branches (see :func:`scaling_lab.lab.wsd.train_wsd_group`), skips every spec whose key is already
 in the store (that is how an interrupted sweep resumes and how chapters share runs), runs the rest in
-worker processes with their thread counts set for a CPU, and appends each result atomically.
+worker processes with their thread counts set for a CPU, and appends each result atomically. The
+plans themselves are built in ``plans.py`` (its names are importable from here too).
 """
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
 
-from .store import ResultStore, results_frame
-from .train import RunSpec, train, train_wsd_group, wsd_group_key
+from .plans import Item, Plan, Shape, as_shape, grid_plan, isoflop_plan, wsd_plan
+from .spec import RunSpec
+from .store import ResultStore
+from .trainer import Trainer, train
+from .wsd import train_wsd_group
 
-
-@dataclass(frozen=True)
-class Shape:
-    """A model size in a plan: layers, width, heads."""
-
-    n_layer: int
-    d_model: int
-    n_head: int
-
-    def __post_init__(self):
-        for k in ("n_layer", "d_model", "n_head"):
-            v = getattr(self, k)
-            if not isinstance(v, int) or v <= 0:
-                raise ValueError(f"size {k} must be a positive integer, got {v!r}; "
-                                 f"give sizes as (n_layer, d_model, n_head) with all > 0")
-
-
-def as_shape(s) -> Shape:
-    if isinstance(s, Shape):
-        return s
-    if isinstance(s, dict):
-        return Shape(**s)
-    return Shape(*s)
-
-
-@dataclass(frozen=True)
-class Item:
-    spec: RunSpec
-    labels: tuple = ()  # (("budget", 1e12), ...): hashable
-
-
-@dataclass
-class Plan:
-    name: str
-    items: list[Item] = field(default_factory=list)
-
-    @property
-    def specs(self) -> list[RunSpec]:
-        return [it.spec for it in self.items]
-
-    def keys(self) -> list[str]:
-        return [it.spec.key() for it in self.items]
-
-    def __add__(self, other: "Plan") -> "Plan":
-        return Plan(f"{self.name}+{other.name}", self.items + other.items)
-
-    def frame(self, store: ResultStore):
-        """The store's rows for this plan, with the plan's labels (e.g. ``budget``) as columns;
-        a spec appearing under several labels gives one row per label."""
-        import pandas as pd
-
-        by_key = {r.key: r for r in store.results()}
-        rows = []
-        for it in self.items:
-            r = by_key.get(it.spec.key())
-            if r is None:
-                continue
-            df = results_frame([r])
-            for k, v in it.labels:
-                df[k] = v
-            df["plan"] = self.name
-            rows.append(df)
-        return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
-
-    def jobs(self, done: set[str] = frozenset()) -> list[list[RunSpec]]:
-        """Work still to do: single specs, and WSD groups (same spec up to ``tokens``)."""
-        uniq: dict[str, RunSpec] = {}
-        for s in self.specs:
-            uniq.setdefault(s.key(), s)
-        groups: dict[tuple, list[RunSpec]] = {}
-        singles = []
-        for k, s in uniq.items():
-            if k in done:
-                continue
-            if s.schedule == "wsd":
-                groups.setdefault(wsd_group_key(s), []).append(s)
-            else:
-                singles.append([s])
-        jobs = singles + [sorted(g, key=lambda s: s.tokens) for g in groups.values()]
-        jobs.sort(key=_job_cost, reverse=True)  # longest first: shorter makespan
-        return jobs
-
-
-def _spec_cost(s: RunSpec) -> float:
-    from scaling_lab.flops import flops_per_token
-
-    # FLOPs plus a per-step overhead of about 2e7 FLOP-equivalents (python, optimizer, launch)
-    return s.tokens * flops_per_token(s.shape(), method="full") + 2e7 * s.steps
-
-
-def _job_cost(job: list[RunSpec]) -> float:
-    if len(job) == 1:
-        return _spec_cost(job[0])
-    longest = max(job, key=lambda s: s.tokens)
-    return _spec_cost(longest) * (1 + longest.cooldown_frac * (len(job) - 1) / 2)
-
-
-# ----------------------------------------------------------------------------- plan builders
-def _common(kw: dict) -> dict:
-    return {k: v for k, v in kw.items() if v is not None}
-
-
-def _round_tokens(tokens: float, tps: int) -> int:
-    return max(1, int(round(tokens / tps))) * tps
-
-
-def grid_plan(name: str, sizes, tokens: int, schedule: str = "cosine", **spec_kw) -> Plan:
-    if not sizes:
-        raise ValueError("sizes is empty; give at least one (n_layer, d_model, n_head)")
-    items = []
-    for sz in map(as_shape, sizes):
-        s = RunSpec(sz.n_layer, sz.d_model, sz.n_head, tokens=int(tokens), schedule=schedule,
-                    **_common(spec_kw))
-        items.append(Item(s, (("tokens_target", int(tokens)),)))
-    return Plan(name, items)
-
-
-def isoflop_plan(name: str, budgets, sizes, flops: str = "full", schedule: str = "wsd",
-                 **spec_kw) -> Plan:
-    """For every budget C and size: tokens = C / FLOPs-per-token(size), rounded to whole steps.
-    ``sizes`` is one list for all budgets or a dict {budget: list} (grids centred per budget)."""
-    from scaling_lab.flops import flops_per_token
-
-    method = {"full": "full", "6n": "6N", "6N": "6N", "kaplan": "kaplan"}[flops]
-    items = []
-    for C in budgets:
-        if not (C > 0):
-            raise ValueError(f"budget {C!r} must be positive FLOPs")
-        grid = sizes[C] if isinstance(sizes, dict) else sizes
-        for sz in map(as_shape, grid):
-            probe = RunSpec(sz.n_layer, sz.d_model, sz.n_head, tokens=10**9, schedule=schedule,
-                            **_common(spec_kw))
-            fpt = flops_per_token(probe.shape(), method=method)
-            tps = probe.tokens_per_step
-            if C < fpt * tps:
-                raise ValueError(
-                    f"budget {C:.3g} FLOPs is too small for one optimizer step of size "
-                    f"{sz.n_layer}x{sz.d_model} ({fpt * tps:.3g} FLOPs per step of {tps} tokens); "
-                    f"raise the budget or drop the larger sizes"
-                )
-            s = probe.replace(tokens=_round_tokens(C / fpt, tps))
-            items.append(Item(s, (("budget", float(C)), ("flops_method", method))))
-    return Plan(name, items)
-
-
-def wsd_plan(name: str, sizes, token_counts, **spec_kw) -> Plan:
-    items = []
-    for sz in map(as_shape, sizes):
-        for D in token_counts:
-            s = RunSpec(sz.n_layer, sz.d_model, sz.n_head, tokens=int(D), schedule="wsd",
-                        **_common(spec_kw))
-            items.append(Item(s, (("tokens_target", int(D)),)))
-    return Plan(name, items)
+__all__ = ["Item", "Plan", "Shape", "as_shape", "grid_plan", "isoflop_plan", "wsd_plan",
+           "worker_env", "default_threads", "run_plan", "Preset"]
 
 
 # ----------------------------------------------------------------------------- runner
@@ -303,3 +150,100 @@ def run_plan(plan: Plan, store: ResultStore | str, workers: int = 1, threads: in
         log(f"[{plan.name}] trained {trained} runs ({diverged} diverged) in {wall:.1f} s")
     return {"plan": plan.name, "runs": n_specs, "trained": trained, "diverged": diverged,
             "wall_s": wall}
+
+
+# ----------------------------------------------------------------------------- presets
+@dataclass
+class Preset:
+    """A named sweep: plans by name, the worker/thread layout that makes their numbers
+    reproducible on a CPU, acceptance checks (fits), and one results store for all its plans.
+    The presets themselves are in ``presets.py``."""
+
+    name: str
+    description: str
+    plans: dict[str, Callable[[], Plan]]
+    workers: int = 2
+    threads: int | None = None  # torch threads per worker; None: default_threads (1)
+    checks: dict[str, Callable] = field(default_factory=dict)
+    default_store: str = ""
+    default_plans: tuple = ()  # the plans run when none are named; () -> all
+
+    def store_path(self, store: str | None = None) -> Path:
+        if store:
+            return Path(store)
+        root = os.environ.get("SCALING_LAB_RESULTS", "results")
+        return Path(root) / (self.default_store or f"{self.name}.jsonl")
+
+    def plan(self, names=None) -> Plan:
+        names = self._names(names)
+        items = []
+        for n in names:
+            for it in self.plans[n]().items:
+                items.append(it)
+        return Plan("+".join(names), items)
+
+    def _names(self, names):
+        if not names:
+            return list(self.default_plans or self.plans)
+        if isinstance(names, str):
+            names = [names]
+        bad = [n for n in names if n not in self.plans]
+        if bad:
+            raise ValueError(f"preset {self.name!r} has no plan {bad[0]!r}; known plans: "
+                             f"{', '.join(self.plans)}")
+        return list(names)
+
+    def run(self, store=None, plans=None, workers=None, threads=None, progress=True,
+            log=print) -> dict:
+        """Train every run of the chosen plans that the store does not hold yet."""
+        workers = workers or self.workers
+        threads = threads or self.threads or default_threads(workers)
+        t0 = time.time()
+        summ = run_plan(self.plan(plans), self.store_path(store), workers=workers,
+                        threads=threads, progress=progress, log=log)
+        summ["wall_s"] = time.time() - t0
+        return summ
+
+    def frame(self, plan: str, store=None):
+        """The results of one plan (with its labels, e.g. ``budget``) as a DataFrame."""
+        self._names(plan)
+        return self.plans[plan]().frame(ResultStore(self.store_path(store)))
+
+    def check(self, store=None, plans=None) -> dict:
+        """Run the preset's acceptance checks (fits) on the plans' results."""
+        lines, ok, out = [], True, {}
+        for n in self._names(plans):
+            if n not in self.checks:
+                continue
+            res = self.checks[n](self.frame(n, store))
+            out[n] = res
+            ok &= res["ok"]
+            lines.extend(res["lines"])
+        return {"ok": ok, "lines": lines, "results": out}
+
+    def dry_run(self, log=print, steps: int = 2, plans=None) -> list[dict]:
+        """Build every model of the chosen plans (default: the preset's) and take ``steps``
+        optimizer steps of each on the CPU (batch of 2 sequences, fp32). A row per shape;
+        ``ValueError`` if one diverges."""
+        rows, seen = [], set()
+        for it in self.plan(plans).items:
+            s = it.spec
+            shape_key = (s.n_layer, s.d_model, s.n_head, s.n_ctx, s.batch_size, s.corpus)
+            if shape_key in seen:
+                continue
+            seen.add(shape_key)
+            t0 = time.perf_counter()
+            # batch of 2 sequences: the point is that every shape builds, runs and learns on
+            # this machine's code path, not the GPU's speed
+            small = s.replace(dtype="fp32", batch_size=2, tokens=2 * s.n_ctx * steps)
+            tr = Trainer.for_spec(small, device="cpu", progress=False)
+            ok = tr.train_until(steps, small.lr_at)
+            rows.append({"n_layer": s.n_layer, "d_model": s.d_model,
+                         "params": tr.info["params_total"], "loss": tr.losses[-1],
+                         "ok": ok, "s": time.perf_counter() - t0})
+            if log:
+                log(f"  {s.n_layer:>2}x{s.d_model:<5} params={tr.info['params_total']:>11,} "
+                    f"loss after {steps} steps={tr.losses[-1]:.3f} ({rows[-1]['s']:.1f} s)")
+            if not ok:
+                raise ValueError(f"dry run: {s.n_layer}x{s.d_model} diverged in {steps} steps")
+        return rows

@@ -1,7 +1,8 @@
 """Variations on the lab's corpus and model, for experiments that change one thing at a time.
 
 * :func:`corrupt_corpus`  replace a fraction of the *training* bytes with uniform random bytes
-                          (validation stays clean): a controlled drop in data quality;
+                          (validation stays clean): a controlled drop in data quality (it lives
+                          in ``corpus``, which applies it for ``markov:...,corrupt=0.2``);
 * :func:`corrupted_floor` the exact loss, on clean data, of the best order-1 predictor of a
                           corrupted order-1 Markov stream: the floor that corruption raises;
 * :class:`MixedMarkovSource` a Markov source whose rows are a mixture of two sources' rows:
@@ -15,14 +16,14 @@
                           ``k`` symbols of context);
 * :class:`MLPOnlyLM`      the lab's GPT with the attention taken out: each position sees only its
                           own byte, so on an order-2 source its floor is ``conditional_entropy(1)``;
-* :func:`train_lm`        a short, deterministic training loop for any such model (AdamW, warmup,
-                          cosine decay), the same for every model class it is given.
+* :func:`train_lm`        a short, deterministic run of any such model through the lab's
+                          :class:`~scaling_lab.lab.trainer.Trainer` (AdamW, warmup, cosine
+                          decay), the same for every model class it is given.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -30,29 +31,19 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .corpus import Corpus, MarkovSource
+from .corpus import Corpus, corrupt_corpus
+from .markov import MARKOV_OFFSET, MarkovSource
 from .model import MLP, GPT, LayerNorm
+from .spec import cosine_lr
+from .trainer import Trainer, val_loss
+
+__all__ = ["corrupt_corpus", "corrupted_floor", "window_loss", "MixedMarkovSource",
+           "cross_entropy_rate", "shifted_validation", "conditional_entropy", "MLPOnlyLM",
+           "LMResult", "evaluate_lm", "train_lm"]
 
 
 # ----------------------------------------------------------------------------- data quality
-def corrupt_corpus(corpus: Corpus, fraction: float, seed: int = 0) -> Corpus:
-    """A copy of ``corpus`` whose training bytes are each replaced, with probability
-    ``fraction``, by a byte drawn uniformly from all 256 values. Validation is left clean, so a
-    model trained on the copy is measured on the distribution you care about."""
-    if not (0.0 <= fraction < 1.0):
-        raise ValueError(f"fraction must lie in [0, 1); got {fraction!r}")
-    rng = np.random.default_rng(seed)
-    tr = corpus.train.numpy().copy()
-    hit = rng.random(tr.size) < fraction
-    tr[hit] = rng.integers(0, 256, size=int(hit.sum()), dtype=np.uint8)
-    fp = dict(corpus.fingerprint, corrupt_fraction=float(fraction), corrupt_seed=int(seed),
-              corrupted_bytes=int(hit.sum()))
-    return replace(corpus, name=f"{corpus.name}+corrupt({fraction:g})",
-                   train=torch.from_numpy(tr), fingerprint=fp,
-                   meta=dict(corpus.meta, corrupt_fraction=float(fraction)))
-
-
-def corrupted_floor(source: MarkovSource, fraction: float, offset: int = 65) -> float:
+def corrupted_floor(source: MarkovSource, fraction: float, offset: int = MARKOV_OFFSET) -> float:
     """Loss (nats per byte) on *clean* data of the best order-1 predictor of the corrupted stream.
 
     The source is order 1 with symbols stored as bytes ``offset + s``; corruption replaces a byte
@@ -76,19 +67,17 @@ def corrupted_floor(source: MarkovSource, fraction: float, offset: int = 65) -> 
 
 
 def window_loss(source: MarkovSource, corpus: Corpus, n_ctx: int, eval_batches: int,
-                fraction: float = 0.0, offset: int = 65) -> float:
+                fraction: float = 0.0, offset: int = MARKOV_OFFSET) -> float:
     """Loss (nats per byte) of an exact order-1 predictor on the very validation windows the lab
-    evaluates (batches of 32 windows drawn with generator seed 12345, as ``train`` and
-    :func:`train_lm` do). ``fraction = 0``: the source's own transition matrix, the floor *of that
-    sample* (it differs from the entropy rate by sampling noise); ``fraction > 0``: the best
-    predictor of a corrupted training stream (see :func:`corrupted_floor`)."""
+    evaluates (``Corpus.val_batches``, as ``train`` and :func:`train_lm` use).
+    ``fraction = 0``: the source's own transition matrix, the floor *of that sample* (it differs
+    from the entropy rate by sampling noise); ``fraction > 0``: the best predictor of a corrupted
+    training stream (see :func:`corrupted_floor`)."""
     if source.order != 1:
         raise ValueError("window_loss is exact for order-1 sources only")
     q = _order1_predictor(source, fraction)
-    g = torch.Generator().manual_seed(12345)
     tot = 0.0
-    for _ in range(eval_batches):
-        x, y = corpus.batch("val", 32, n_ctx, g)
+    for x, y in corpus.val_batches(n_ctx, eval_batches):
         tot += float(-np.log(q[x.numpy() - offset, y.numpy() - offset]).mean())
     return tot / eval_batches
 
@@ -136,7 +125,7 @@ def cross_entropy_rate(text: MarkovSource, model: MarkovSource) -> float:
 
 
 def shifted_validation(corpus: Corpus, source: MarkovSource, val_bytes: int = 100_000,
-                       seed: int = 7, offset: int = 65) -> Corpus:
+                       seed: int = 7, offset: int = MARKOV_OFFSET) -> Corpus:
     """A copy of ``corpus`` (same training bytes) whose validation bytes are ``val_bytes``
     symbols sampled from ``source``: the text a model is asked to predict after training on a
     different distribution."""
@@ -206,11 +195,11 @@ class MLPOnlyLM(nn.Module):
             x = blk(x)
         logits = F.linear(self.ln_f(x), self.tok_emb.weight)
         if targets is None:
-            return logits
+            return logits, None
         return logits, F.cross_entropy(logits.view(-1, logits.size(-1)).float(), targets.view(-1))
 
 
-# ----------------------------------------------------------------------------- a plain loop
+# ----------------------------------------------------------------------------- training any of them
 @dataclass
 class LMResult:
     """Validation loss after training (nats per byte), with the history and the run's facts."""
@@ -220,22 +209,13 @@ class LMResult:
     tokens: int
     steps: int
     history: list = field(default_factory=list)   # (tokens, val_loss) at each evaluation
-    wall_s: float = 0.0
+    wall_s: float = 0.0   # seconds spent in training steps (evaluations not counted)
 
 
 def evaluate_lm(model: nn.Module, corpus: Corpus, n_ctx: int, batches: int = 8) -> float:
     """Validation loss (nats per byte) of a trained ``model`` on ``corpus``'s validation text, on
     the same windows :func:`train_lm` uses: to score one model on another distribution."""
-    return _evaluate(model, corpus, n_ctx, batches)
-
-
-@torch.no_grad()
-def _evaluate(model, corpus: Corpus, n_ctx: int, batches: int) -> float:
-    model.eval()
-    g = torch.Generator().manual_seed(12345)       # the same validation windows for every run
-    tot = sum(model(*corpus.batch("val", 32, n_ctx, g))[1].item() for _ in range(batches))
-    model.train()
-    return tot / batches
+    return val_loss(model, corpus, n_ctx, batches)
 
 
 def train_lm(model: nn.Module, corpus: Corpus, tokens: int, *, n_ctx: int = 32,
@@ -243,37 +223,26 @@ def train_lm(model: nn.Module, corpus: Corpus, tokens: int, *, n_ctx: int = 32,
              min_lr_frac: float = 0.1, weight_decay: float = 0.1, seed: int = 0,
              eval_batches: int = 8, evals: int = 1) -> LMResult:
     """Train ``model`` (any module with ``forward(idx, targets) -> (logits, loss)``) on
-    ``corpus`` for ``tokens`` tokens with AdamW, linear warmup and cosine decay, on the CPU.
+    ``corpus`` for ``tokens`` tokens on the CPU, with the lab's :class:`Trainer`: AdamW, clipping
+    at 1, a linear warmup to ``lr`` and a cosine decay to ``min_lr_frac * lr``
+    (:func:`~scaling_lab.lab.spec.cosine_lr` with ``cap_warmup=False``), ``evals`` evaluations
+    evenly spaced.
 
     The model's initial weights come from the caller (seed it before building it); ``seed`` sets
-    the data order. Every model class given the same arguments sees the same batches."""
+    the data order. Every model class given the same arguments sees the same batches. A run whose
+    loss diverges stops there, with ``val_loss`` NaN."""
     steps = tokens // (n_ctx * batch_size)
     if steps < 1:
         raise ValueError(f"tokens={tokens} is less than one step of {n_ctx * batch_size} tokens")
-    decay = [p for p in model.parameters() if p.dim() >= 2]
-    rest = [p for p in model.parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
-                             {"params": rest, "weight_decay": 0.0}],
-                            lr=lr, betas=(0.9, 0.95), eps=1e-8)
-    gen = torch.Generator().manual_seed(seed + 1)
+    tr = Trainer(model, corpus, batch_size=batch_size, n_ctx=n_ctx, seed=seed,
+                 weight_decay=weight_decay, eval_batches=eval_batches, device="cpu")
+
+    def lr_at(step: int) -> float:
+        return cosine_lr(step, lr, steps, warmup_steps, min_lr_frac, cap_warmup=False)
+
     eval_at = {int(round(steps * (i + 1) / evals)) for i in range(evals)}
-    history, t0 = [], time.perf_counter()
-    model.train()
-    for step in range(steps):
-        prog = step / max(1, steps - 1)
-        f = min_lr_frac + (1 - min_lr_frac) * 0.5 * (1 + math.cos(math.pi * prog))
-        cur = lr * (min(1.0, (step + 1) / warmup_steps) if step < warmup_steps else f)
-        for gr in opt.param_groups:
-            gr["lr"] = cur
-        x, y = corpus.batch("train", batch_size, n_ctx, gen)
-        loss = model(x, y)[1]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        if step + 1 in eval_at:
-            history.append((int((step + 1) * n_ctx * batch_size),
-                            _evaluate(model, corpus, n_ctx, eval_batches)))
+    tr.train_until(steps, lr_at, eval_at)
+    history = [(r["tokens"], r["val_loss"]) for r in tr.rows()]
     return LMResult(val_loss=history[-1][1], params=sum(p.numel() for p in model.parameters()),
                     tokens=steps * n_ctx * batch_size, steps=steps, history=history,
-                    wall_s=time.perf_counter() - t0)
+                    wall_s=tr.wall)

@@ -1,0 +1,175 @@
+"""Sweep plans: what to train, as a named list of runs.
+
+A :class:`Plan` is a named list of :class:`Item` (a :class:`RunSpec` plus labels such as the
+IsoFLOP budget it belongs to). Plans are built by
+
+* :func:`grid_plan`     sizes at a fixed token count (an L(N) curve);
+* :func:`isoflop_plan`  budgets x sizes, tokens = budget / FLOPs-per-token (full count by default);
+* :func:`wsd_plan`      sizes x token counts with the WSD schedule.
+
+:meth:`Plan.jobs` is the work still to do: single runs, and WSD specs that differ only in
+``tokens`` grouped into one long run with cooldown branches (``wsd.py``). ``sweep.py`` runs
+them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .spec import RunSpec
+from .store import ResultStore, results_frame
+from .wsd import wsd_group_key
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A model size in a plan: layers, width, heads."""
+
+    n_layer: int
+    d_model: int
+    n_head: int
+
+    def __post_init__(self):
+        for k in ("n_layer", "d_model", "n_head"):
+            v = getattr(self, k)
+            if not isinstance(v, int) or v <= 0:
+                raise ValueError(f"size {k} must be a positive integer, got {v!r}; "
+                                 f"give sizes as (n_layer, d_model, n_head) with all > 0")
+
+
+def as_shape(s) -> Shape:
+    if isinstance(s, Shape):
+        return s
+    if isinstance(s, dict):
+        return Shape(**s)
+    return Shape(*s)
+
+
+@dataclass(frozen=True)
+class Item:
+    spec: RunSpec
+    labels: tuple = ()  # (("budget", 1e12), ...): hashable
+
+
+@dataclass
+class Plan:
+    name: str
+    items: list[Item] = field(default_factory=list)
+
+    @property
+    def specs(self) -> list[RunSpec]:
+        return [it.spec for it in self.items]
+
+    def keys(self) -> list[str]:
+        return [it.spec.key() for it in self.items]
+
+    def __add__(self, other: "Plan") -> "Plan":
+        return Plan(f"{self.name}+{other.name}", self.items + other.items)
+
+    def frame(self, store: ResultStore):
+        """The store's rows for this plan, with the plan's labels (e.g. ``budget``) as columns;
+        a spec appearing under several labels gives one row per label."""
+        import pandas as pd
+
+        by_key = {r.key: r for r in store.results()}
+        rows = []
+        for it in self.items:
+            r = by_key.get(it.spec.key())
+            if r is None:
+                continue
+            df = results_frame([r])
+            for k, v in it.labels:
+                df[k] = v
+            df["plan"] = self.name
+            rows.append(df)
+        return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+
+    def jobs(self, done: set[str] = frozenset()) -> list[list[RunSpec]]:
+        """Work still to do: single specs, and WSD groups (same spec up to ``tokens``)."""
+        uniq: dict[str, RunSpec] = {}
+        for s in self.specs:
+            uniq.setdefault(s.key(), s)
+        groups: dict[tuple, list[RunSpec]] = {}
+        singles = []
+        for k, s in uniq.items():
+            if k in done:
+                continue
+            if s.schedule == "wsd":
+                groups.setdefault(wsd_group_key(s), []).append(s)
+            else:
+                singles.append([s])
+        jobs = singles + [sorted(g, key=lambda s: s.tokens) for g in groups.values()]
+        jobs.sort(key=_job_cost, reverse=True)  # longest first: shorter makespan
+        return jobs
+
+
+def _spec_cost(s: RunSpec) -> float:
+    from scaling_lab.flops import flops_per_token
+
+    # FLOPs plus a per-step overhead of about 2e7 FLOP-equivalents (python, optimizer, launch)
+    return s.tokens * flops_per_token(s.shape(), method="full") + 2e7 * s.steps
+
+
+def _job_cost(job: list[RunSpec]) -> float:
+    if len(job) == 1:
+        return _spec_cost(job[0])
+    longest = max(job, key=lambda s: s.tokens)
+    return _spec_cost(longest) * (1 + longest.cooldown_frac * (len(job) - 1) / 2)
+
+
+# ----------------------------------------------------------------------------- plan builders
+def _common(kw: dict) -> dict:
+    return {k: v for k, v in kw.items() if v is not None}
+
+
+def _round_tokens(tokens: float, tps: int) -> int:
+    return max(1, int(round(tokens / tps))) * tps
+
+
+def grid_plan(name: str, sizes, tokens: int, schedule: str = "cosine", **spec_kw) -> Plan:
+    if not sizes:
+        raise ValueError("sizes is empty; give at least one (n_layer, d_model, n_head)")
+    items = []
+    for sz in map(as_shape, sizes):
+        s = RunSpec(sz.n_layer, sz.d_model, sz.n_head, tokens=int(tokens), schedule=schedule,
+                    **_common(spec_kw))
+        items.append(Item(s, (("tokens_target", int(tokens)),)))
+    return Plan(name, items)
+
+
+def isoflop_plan(name: str, budgets, sizes, flops: str = "full", schedule: str = "wsd",
+                 **spec_kw) -> Plan:
+    """For every budget C and size: tokens = C / FLOPs-per-token(size), rounded to whole steps.
+    ``sizes`` is one list for all budgets or a dict {budget: list} (grids centred per budget)."""
+    from scaling_lab.flops import flops_per_token
+
+    method = {"full": "full", "6n": "6N", "6N": "6N", "kaplan": "kaplan"}[flops]
+    items = []
+    for C in budgets:
+        if not (C > 0):
+            raise ValueError(f"budget {C!r} must be positive FLOPs")
+        grid = sizes[C] if isinstance(sizes, dict) else sizes
+        for sz in map(as_shape, grid):
+            probe = RunSpec(sz.n_layer, sz.d_model, sz.n_head, tokens=10**9, schedule=schedule,
+                            **_common(spec_kw))
+            fpt = flops_per_token(probe.shape(), method=method)
+            tps = probe.tokens_per_step
+            if C < fpt * tps:
+                raise ValueError(
+                    f"budget {C:.3g} FLOPs is too small for one optimizer step of size "
+                    f"{sz.n_layer}x{sz.d_model} ({fpt * tps:.3g} FLOPs per step of {tps} tokens); "
+                    f"raise the budget or drop the larger sizes"
+                )
+            s = probe.replace(tokens=_round_tokens(C / fpt, tps))
+            items.append(Item(s, (("budget", float(C)), ("flops_method", method))))
+    return Plan(name, items)
+
+
+def wsd_plan(name: str, sizes, token_counts, **spec_kw) -> Plan:
+    items = []
+    for sz in map(as_shape, sizes):
+        for D in token_counts:
+            s = RunSpec(sz.n_layer, sz.d_model, sz.n_head, tokens=int(D), schedule="wsd",
+                        **_common(spec_kw))
+            items.append(Item(s, (("tokens_target", int(D)),)))
+    return Plan(name, items)
