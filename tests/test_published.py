@@ -178,3 +178,26 @@ def test_schaeffer_and_gpt4_report():
     assert pub.SCHAEFFER2023.share_two_metrics == 0.92
     assert pub.OPENAI2023_GPT4.max_compute_ratio == 1e4
     assert pub.LLAMA3_8B.tokens / pub.LLAMA3_8B.params == 1875
+
+
+def test_deepseek_hyperparameter_laws_as_printed():
+    lr, b = pub.BI2024_LR, pub.BI2024_BATCH
+    assert (lr.coefficient, lr.exponent) == (0.3118, -0.1250)
+    assert (b.coefficient, b.exponent) == (0.2920, 0.3271)
+    assert lr.source.key == b.source.key == "bi2024"
+    assert lr.source.where.startswith("Section 3.1, eq. (1)")
+    assert "non-embedding FLOPs per token" in lr.source.note and "C = M D" in lr.source.note
+
+
+def test_deepseek_laws_reproduce_table2():
+    # Table 2's learning rates and batch sizes were chosen from eq. 1 at C = M x 2T tokens, M the
+    # non-embedding FLOPs per token of eq. 2: the laws give them back to a few per cent
+    for name, tol_lr, tol_b in (("7B", 0.02, 0.03), ("67B", 0.03, 0.10)):
+        r = pub.BI2024_TABLE2[name]
+        M = pub.bi2024_flops_per_token(r["n_layer"], r["d_model"], r["n_ctx"])
+        C = M * r["tokens"]
+        assert float(pub.BI2024_LR(C)) == pytest.approx(r["lr"], rel=tol_lr)
+        batch_tokens = r["batch_sequences"] * r["n_ctx"]
+        assert float(pub.BI2024_BATCH(C)) == pytest.approx(batch_tokens, rel=tol_b)
+    # eq. 2 at Table 3's 24 x 2048 model with l_seq 4096: M = 9.66B FLOPs per token
+    assert pub.bi2024_flops_per_token(24, 2048, 4096) == pytest.approx(9.66e9, rel=0.005)

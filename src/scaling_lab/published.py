@@ -603,10 +603,62 @@ FEDUS2022_SWITCH_XXL = SparseSpeedup(
 )
 
 
+@dataclass(frozen=True)
+class HyperparameterLaw:
+    """A published power law for a hyperparameter in the compute budget: value = coefficient *
+    C^exponent, C in FLOPs counted the source's way (see its docstring)."""
+
+    coefficient: float
+    exponent: float
+    quantity: str
+    source: Source
+
+    def __call__(self, C):
+        """The law's value at compute budget(s) ``C`` (FLOPs, the source's count)."""
+        import numpy as np
+
+        return self.coefficient * np.asarray(C, dtype=float) ** self.exponent
+
+
+BI2024_SOURCE = Source(
+    "bi2024", "Section 3.1, eq. (1) and Figure 3",
+    "fitted on compute budgets from 1e17 to 2e19 FLOPs; 'near-optimal' = generalization error "
+    "within 0.25% of the minimum. C = M D (Section 3.2, eq. 2): M is non-embedding FLOPs per "
+    "token, 72 n_layer d_model^2 + 12 n_layer d_model l_seq (attention included, vocabulary "
+    "excluded), D tokens")
+BI2024_LR = HyperparameterLaw(0.3118, -0.1250, "peak learning rate eta_opt", BI2024_SOURCE)
+"""DeepSeek LLM's optimal peak learning rate, eta_opt = 0.3118 * C^(-0.1250) (bi2024, Section
+3.1, eq. 1). C in FLOPs as the paper counts them: C = M D with M the non-embedding FLOPs per
+token of eq. 2 (not 6N, not the full count of ``scaling_lab.flops``). The schedule behind it is
+the paper's multi-step one (2000 warmup steps; 31.6% of the peak after 80% of the tokens, 10%
+after 90%), AdamW beta2 0.95, weight decay 0.1 (Section 2.3). Constants, equation and section
+checked against a transcription of the paper's text (arXiv:2401.02954), not the PDF itself; a
+lecture slide that reproduces a table of such laws prints 0.3188, the paper 0.3118."""
+BI2024_BATCH = HyperparameterLaw(0.2920, 0.3271, "batch size B_opt in tokens", BI2024_SOURCE)
+"""DeepSeek LLM's optimal batch size, B_opt = 0.2920 * C^(0.3271) (bi2024, Section 3.1, eq. 1),
+C as for :data:`BI2024_LR`. The text does not name B's unit; tokens is what reproduces Table 2
+(7B: 2304 sequences of 4096 = 9.4M tokens, the law gives 9.2M at C = M x 2T tokens)."""
+BI2024_TABLE2 = {
+    "7B": dict(n_layer=30, d_model=4096, n_heads=32, n_kv_heads=32, n_ctx=4096,
+               batch_sequences=2304, lr=4.2e-4, tokens=2.0e12),
+    "67B": dict(n_layer=95, d_model=8192, n_heads=64, n_kv_heads=8, n_ctx=4096,
+                batch_sequences=4608, lr=3.2e-4, tokens=2.0e12),
+}
+"""DeepSeek LLM's two models as Table 2 prints them (bi2024, Table 2): the batch size is in
+sequences of ``n_ctx`` tokens; learning rate and batch were chosen from eq. 1."""
+
+
+def bi2024_flops_per_token(n_layer: int, d_model: int, n_ctx: int) -> float:
+    """M, non-embedding FLOPs per token, as DeepSeek LLM defines it (bi2024, Section 3.2, eq. 2):
+    ``72 n_layer d_model^2 + 12 n_layer d_model l_seq`` (forward and backward, attention
+    included, vocabulary excluded). Their C is M times tokens."""
+    return 72.0 * n_layer * d_model**2 + 12.0 * n_layer * d_model * n_ctx
+
+
 BIBTEX_KEYS = (
     "kaplan2020", "hoffmann2022", "besiroglu2024", "muennighoff2023", "rae2021",
     "radford2019", "brown2020", "touvron2023", "touvron2023llama2", "dubey2024",
     "pearce2024", "porian2024", "hagele2024", "sardana2024", "nvidia2020a100",
-    "schaeffer2023", "openai2023gpt4", "patterson2021", "fedus2022",
+    "schaeffer2023", "openai2023gpt4", "patterson2021", "fedus2022", "bi2024",
 )
 """Every bibtex key this module cites (all present in ``book/references.bib``)."""
