@@ -6,11 +6,15 @@ diagnostics, ``predict``, ``to_dict``, ``summary``).
                           L-BFGS from Hoffmann et al.'s 4500-point grid (batched), bootstrap
 * :func:`fit_isoflop`     approach 2: per-budget parabolas (or argmin), then N_opt ~ C^a, D_opt ~ C^b
 * :func:`fit_envelope`    approach 1: lower envelope of loss against FLOPs over training curves
+* :func:`fit_lr_law`      per-size optimum peak learning rate of a sweep (parabola in log lr),
+                          then eta* = c N^-k with a bootstrap interval; :func:`lr_optima`,
+                          :func:`lr_shift` (eta* at two horizons)
 * :func:`bootstrap_ci`    percentile intervals of bootstrap draws
 """
 
 from ._common import FitResult, bootstrap_ci
 from .chinchilla import ChinchillaFit, fit_chinchilla, hoffmann_grid
+from .hyper import LRLawFit, LRShift, fit_lr_law, lr_optima, lr_shift
 from .isoflop import AllocationFit, fit_envelope, fit_isoflop
 from .power import PowerLawFit, fit_power_law
 
@@ -18,11 +22,16 @@ __all__ = [
     "AllocationFit",
     "ChinchillaFit",
     "FitResult",
+    "LRLawFit",
+    "LRShift",
     "PowerLawFit",
     "bootstrap_ci",
     "fit_chinchilla",
     "fit_envelope",
     "fit_isoflop",
+    "fit_lr_law",
     "fit_power_law",
     "hoffmann_grid",
+    "lr_optima",
+    "lr_shift",
 ]

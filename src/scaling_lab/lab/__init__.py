@@ -14,13 +14,13 @@ from .corpus import Corpus, MarkovSource, load_corpus, parse_corpus
 from .model import GPT
 from .spec import RunResult, RunSpec, lr_rule
 from .store import ResultStore
-from .plans import Plan, grid_plan, isoflop_plan, wsd_plan
+from .plans import Plan, grid_plan, isoflop_plan, lr_plan, wsd_plan
 from .sweep import run_plan
 from .trainer import Trainer, train
 from .wsd import train_wsd_group
 
 __all__ = [
     "Corpus", "MarkovSource", "load_corpus", "parse_corpus", "GPT", "ResultStore", "Plan",
-    "grid_plan", "isoflop_plan", "run_plan", "wsd_plan", "RunResult", "RunSpec", "lr_rule",
-    "Trainer", "train", "train_wsd_group",
+    "grid_plan", "isoflop_plan", "lr_plan", "run_plan", "wsd_plan", "RunResult", "RunSpec",
+    "lr_rule", "Trainer", "train", "train_wsd_group",
 ]

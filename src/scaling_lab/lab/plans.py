@@ -5,7 +5,9 @@ IsoFLOP budget it belongs to). Plans are built by
 
 * :func:`grid_plan`     sizes at a fixed token count (an L(N) curve);
 * :func:`isoflop_plan`  budgets x sizes, tokens = budget / FLOPs-per-token (full count by default);
-* :func:`wsd_plan`      sizes x token counts with the WSD schedule.
+* :func:`wsd_plan`      sizes x token counts with the WSD schedule;
+* :func:`lr_plan`       sizes x peak learning rates x horizons: a learning-rate sweep, WSD by
+                        default, so that one run per (size, learning rate) serves every horizon.
 
 :meth:`Plan.jobs` is the work still to do: single runs, and WSD specs that differ only in
 ``tokens`` grouped into one long run with cooldown branches (``wsd.py``). ``sweep.py`` runs
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .spec import RunSpec
+from .spec import RunSpec, lr_rule
 from .store import ResultStore, results_frame
 from .wsd import wsd_group_key
 
@@ -172,4 +174,60 @@ def wsd_plan(name: str, sizes, token_counts, **spec_kw) -> Plan:
             s = RunSpec(sz.n_layer, sz.d_model, sz.n_head, tokens=int(D), schedule="wsd",
                         **_common(spec_kw))
             items.append(Item(s, (("tokens_target", int(D)),)))
+    return Plan(name, items)
+
+
+def lr_plan(name: str, sizes, tokens_list, lr_mults=None, lrs=None, schedule: str = "wsd",
+            **spec_kw) -> Plan:
+    """A learning-rate sweep: every size at every peak learning rate, each at every horizon.
+
+    sizes:       (n_layer, d_model, n_head) shapes.
+    tokens_list: the horizons, in tokens (each rounded to whole optimizer steps). With
+                 ``schedule="wsd"`` (the default) the specs of one (size, learning rate) differ
+                 only in ``tokens``, so :meth:`Plan.jobs` trains them as one long run with a
+                 cooldown branch at each horizon: a sweep of S sizes x L rates x H horizons
+                 costs S x L runs, not S x L x H.
+    lr_mults:    peak learning rates as multiples of :func:`~scaling_lab.lab.spec.lr_rule`
+                 (the untuned per-width baseline), the same multiples for every size; multiple
+                 1 leaves ``lr`` unset, so those runs are the rule's own (shared with the IsoFLOP
+                 and WSD plans where their token counts agree).
+    lrs:         or absolute peak learning rates, the same for every size. Give one of the two.
+                 At least 4 distinct values, positive; log-spaced values are the useful design
+                 (the optimum is read off a parabola in log(lr)).
+
+    Labels on every item: ``size`` ("2x32"), ``lr`` (the peak learning rate), ``lr_mult`` (it
+    over the rule's), ``horizon`` and ``tokens_target`` (the horizon's tokens).
+    """
+    if (lr_mults is None) == (lrs is None):
+        raise ValueError("give exactly one of lr_mults (multiples of lr_rule) or lrs (absolute "
+                         "peak learning rates)")
+    which, vals = ("lr_mults", lr_mults) if lr_mults is not None else ("lrs", lrs)
+    try:
+        vals = sorted({float(v) for v in vals})
+    except (TypeError, ValueError):
+        raise ValueError(f"{which} must be a list of positive numbers; got {vals!r}") from None
+    bad = [v for v in vals if not (v > 0 and v < float("inf"))]
+    if bad:
+        raise ValueError(f"{which} must be positive and finite; got {bad[0]!r}")
+    if len(vals) < 4:
+        raise ValueError(f"{which} has {len(vals)} distinct value(s); a sweep needs at least 4 "
+                         f"(log-spaced, e.g. 0.5, 1, 2, 4) so that an interior optimum has a "
+                         f"neighbour on each side")
+    if not sizes:
+        raise ValueError("sizes is empty; give at least one (n_layer, d_model, n_head)")
+    if not tokens_list:
+        raise ValueError("tokens_list is empty; give at least one horizon in tokens")
+    items = []
+    for sz in map(as_shape, sizes):
+        rule = lr_rule(sz.d_model)
+        for v in vals:
+            m, lr = (v, rule * v) if which == "lr_mults" else (v / rule, v)
+            for D in sorted({int(t) for t in tokens_list}):
+                probe = RunSpec(sz.n_layer, sz.d_model, sz.n_head, tokens=10**9,
+                                schedule=schedule, **_common(spec_kw))
+                s = probe.replace(tokens=_round_tokens(D, probe.tokens_per_step),
+                                  lr=None if (which == "lr_mults" and v == 1.0) else lr)
+                items.append(Item(s, (("size", f"{sz.n_layer}x{sz.d_model}"),
+                                      ("lr", float(s.peak_lr)), ("lr_mult", float(m)),
+                                      ("horizon", int(s.tokens)), ("tokens_target", int(D)))))
     return Plan(name, items)

@@ -2,10 +2,10 @@
 on a 2-core CPU) and ``gpu`` (one consumer GPU, about an hour).
 
 A :class:`Preset` holds named plans (``lofn``: sizes at a fixed token count; ``isoflop``: budgets x
-sizes; ``wsd``: the schedule comparison), the worker/thread layout that makes its numbers
-reproducible on a CPU, and the acceptance checks (fits) the book relies on. Every plan of a preset
-writes into one results store, keyed by spec hash: the chapters that share a preset share runs, and a
-run done once is a cache hit afterwards.
+sizes; ``wsd``: the schedule comparison; smoke's ``lr``: a learning-rate sweep), the
+worker/thread layout that makes its numbers reproducible on a CPU, and the acceptance checks
+(fits) the book relies on. Every plan of a preset writes into one results store, keyed by spec
+hash: the chapters that share a preset share runs, and a run done once is a cache hit afterwards.
 
 How the book preset was engineered (2-core CPU, byte-level stdlib corpus, n_ctx 128):
 
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 
-from .plans import Item, Plan, grid_plan, isoflop_plan
+from .plans import Item, Plan, grid_plan, isoflop_plan, lr_plan
 from .sweep import Preset  # the class lives with the runner; the presets are here
 
 
@@ -144,6 +144,14 @@ SMOKE_WSD_BUDGETS = [1e11, 2e11, 4e11]
 # two peak learning rates, the rule and 4x it: the comparison's code path at half the cost of the
 # book's four (the smoke runs are too short to find each schedule's best; the book's are not)
 SMOKE_WSD_LR_MULTS = (1.0, 4.0)
+# smoke, learning-rate sweep (the estimator's code path in CI): three of the IsoFLOP shapes, four
+# peak learning rates a factor 2 apart as multiples of lr_rule, WSD with cooldown branches at 128
+# and 256 steps (one run per size and rate). The multiples bracket every size's optimum at both
+# horizons (measured in a 0.5x-16x exploration: best at 2x for 2x32, 4x for 2x24, 4-8x for 1x24;
+# 1x16 was best at 16x, the edge, and is left out)
+SMOKE_LR_SIZES = [(1, 24, 2), (2, 24, 2), (2, 32, 2)]
+SMOKE_LR_TOKENS = [262_144, 524_288]
+SMOKE_LR_MULTS = (1.5, 3.0, 6.0, 12.0)
 
 # book, L(N): six two-layer sizes (6.6k to 224k non-embedding parameters) at a fixed 4.2M tokens,
 # cosine. One depth for all: mixing 1-, 2- and 3-layer models puts kinks in L(N) (measured: RMS
@@ -188,6 +196,8 @@ def _smoke_plans():
                                         flops="full", schedule="wsd", **BOOK_COMMON),
         "wsd": lambda: _wsd_vs_cosine(SMOKE_WSD_SIZE, SMOKE_WSD_BUDGETS, BOOK_COMMON,
                                       lr_mults=SMOKE_WSD_LR_MULTS),
+        "lr": lambda: lr_plan("lr", SMOKE_LR_SIZES, SMOKE_LR_TOKENS, lr_mults=SMOKE_LR_MULTS,
+                              schedule="wsd", **BOOK_COMMON),
     }
 
 

@@ -32,12 +32,17 @@ OFF_BY_DEFAULT = {"fused": False, "compile": False}
 
 
 def lr_rule(d_model: int) -> float:
-    """Peak AdamW learning rate for a width: ``1e-3 * sqrt(384 / d_model)``, clipped to
-    ``[3e-4, 4e-3]``. Narrow models take (and need) larger steps; the rule was set once on the
-    stdlib byte corpus with batch 16 x 128. It is conservative for short runs: the book's WSD
-    chapter measures, for a 2 x 32 model at 700 to 2,800 steps, that peaks 2-4x higher do better
-    with both WSD and cosine. Every preset uses the rule as it is, so their runs are comparable;
-    retuning it changes every stored result (new spec keys)."""
+    """The *untuned* baseline peak AdamW learning rate for a width: ``1e-3 * sqrt(384 /
+    d_model)``, clipped to ``[3e-4, 4e-3]``.
+
+    A rule of thumb, not a measured optimum: narrow models take (and need) larger steps, and the
+    rule was set once on the stdlib byte corpus with batch 16 x 128. It is conservative for short
+    runs: the book's WSD chapter measures, for a 2 x 32 model at 700 to 2,800 steps, that peaks
+    2-4x higher do better with both WSD and cosine. It stays as it is on purpose: it is the
+    untuned setup that tuned sweeps are compared with (Kaplan-style runs use one rule for every
+    size), every preset's existing runs use it (changing it changes every stored spec key), and
+    ``lab.plans.lr_plan`` expresses its sweeps as multiples of it. A tuned learning rate comes
+    from a sweep (``lr_plan``) and ``scaling_lab.fitting.fit_lr_law``, never from here."""
     return float(min(4e-3, max(3e-4, 1e-3 * math.sqrt(384 / d_model))))
 
 
@@ -62,7 +67,8 @@ def cosine_lr(step: int, peak: float, steps: int, warmup_steps: int, min_lr_frac
 
 @dataclass(frozen=True)
 class RunSpec:
-    """Everything that determines a run's numbers. ``lr=None`` means :func:`lr_rule`."""
+    """Everything that determines a run's numbers. ``lr=None`` means :func:`lr_rule` (the untuned
+    baseline)."""
 
     n_layer: int
     d_model: int

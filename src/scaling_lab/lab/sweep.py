@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .plans import Item, Plan, Shape, as_shape, grid_plan, isoflop_plan, wsd_plan
+from .plans import Item, Plan, Shape, as_shape, grid_plan, isoflop_plan, lr_plan, wsd_plan
 from .spec import RunSpec
 from .store import ResultStore
 from .trainer import Trainer, train
 from .wsd import train_wsd_group
 
-__all__ = ["Item", "Plan", "Shape", "as_shape", "grid_plan", "isoflop_plan", "wsd_plan",
+__all__ = ["Item", "Plan", "Shape", "as_shape", "grid_plan", "isoflop_plan", "lr_plan", "wsd_plan",
            "worker_env", "default_threads", "run_plan", "Preset"]
 
 
