@@ -72,3 +72,35 @@ def test_smoke_lr_plan():
     assert all(getattr(s, k) == v for s in p.specs for k, v in BOOK_COMMON.items())
     assert smoke.plan().name == "lofn"
     assert "lr" not in get_preset("book").plans
+
+
+def _sweep_frame(k=0.5, edge_size=None):
+    """A frame like lr_plan's (labels lr, horizon) with synthetic final losses: eta*(N) =
+    0.5 N^-k at the short horizon, 1.2x that at the long one; a valley of curvature 0.1 in ln lr."""
+    import numpy as np
+    import pandas as pd
+
+    rows = []
+    for n, d in ((3000, 16), (12000, 32), (48000, 64)):
+        for h, f in ((262144, 1.0), (524288, 1.2)):
+            eo = 0.5 * n**-k * f
+            for m in (0.25, 0.5, 1, 2, 4):
+                lr = 0.5 * n**-k * 1.1 * m * (0.2 if n == edge_size else 1.0)
+                rows.append(dict(params_non_embedding=n, d_model=d, lr=lr, horizon=h,
+                                 status="ok", val_loss=3 + 0.1 * np.log(lr / eo) ** 2))
+    return pd.DataFrame(rows)
+
+
+def test_check_lr_reads_a_sweep():
+    from scaling_lab.lab.presets import check_lr
+
+    res = check_lr(_sweep_frame(), bootstrap=50)
+    assert res["ok"], res["lines"]
+    assert len(res["optima"]) == 6 and all(o["inside"] for o in res["optima"])
+    for h, fit in res["fits"].items():
+        assert fit.k == pytest.approx(0.5, abs=1e-6)
+    assert res["shift"].ratio == pytest.approx(1.2, rel=1e-6)
+    assert res["lines"][0].endswith("-> ok") and "k=0.500" in res["lines"][1]
+    # a size whose sweep stops below its optimum fails the check and is named
+    bad = check_lr(_sweep_frame(edge_size=48000), bootstrap=50)
+    assert not bad["ok"] and any("ON THE EDGE" in line for line in bad["lines"])
