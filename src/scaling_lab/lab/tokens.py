@@ -495,9 +495,9 @@ def bytes_per_token_table(corpus="stdlib", vocab_sizes=VOCAB_SIZES, d_model: int
     it was first trained; the cache keeps it); and, with ``d_model``, ``embedding_params``
     (``vocab_size * d_model``, twice that if not ``tied``; the lab's GPT is tied) and
     ``extra_embedding_params`` (over the byte-level vocabulary of 256). The extra parameters are
-    Pearce & Song's point: a BPE model with the same non-embedding size is a different, larger
-    model. ``include_bytes`` adds the byte-level lab itself as a first row (256 tokens, exactly 1
-    byte per token, no training). Keywords go to :func:`train_bpe`."""
+    Pearce & Song's point (``pearce2024``): a BPE model with the same non-embedding size is a
+    different, larger model. ``include_bytes`` adds the byte-level lab itself as a first row
+    (256 tokens, exactly 1 byte per token, no training). Keywords go to :func:`train_bpe`."""
     import pandas as pd
 
     c = _as_corpus(corpus)
@@ -526,17 +526,17 @@ def tokens_per_parameter(bytes_per_parameter, bytes_per_token):
     """Tokens per parameter = ``bytes_per_parameter / bytes_per_token``.
 
     **What it does.** It re-expresses the same data in another unit. A byte-level run that read
-    ``D`` bytes per parameter read the same text that a tokenizer with ``bytes_per_token`` bytes
-    per token would cut into ``D / bytes_per_token`` tokens. So the lab's compute-optimal ratio,
-    measured in bytes per parameter, can be set beside Chinchilla's tokens per parameter in
-    comparable units: what is converted is the amount of *text*.
+    ``D`` bytes of text per parameter read the same text that a tokenizer with
+    ``bytes_per_token`` bytes per token cuts into ``D / bytes_per_token`` tokens per parameter.
+    So the lab's compute-optimal ratio, measured in bytes per parameter, can be set beside
+    Chinchilla's tokens per parameter with the amount of *text* in the same unit.
 
-    **What it does not do.** It does not predict the optimum a model trained on those BPE tokens
-    would have found. That model is a different model: its embedding table costs
-    ``vocab_size * d_model`` parameters instead of ``256 * d_model`` (Pearce & Song 2024), each
-    of its steps predicts a whole token over several bytes, and its FLOPs per byte of text differ.
-    Its IsoFLOP curves, and so its optimal ratio, have to be measured, not converted. The ``N`` in
-    the converted ratio is still the byte-level model's parameter count.
+    **What it does not do.** It does not predict the optimum that a model trained on those BPE
+    tokens would have found. That model is a different model: its embedding table costs
+    ``vocab_size * d_model`` parameters instead of ``256 * d_model`` (Pearce & Song 2024,
+    ``pearce2024``), each of its steps predicts a whole token of several bytes, and its FLOPs per
+    byte of text differ. Its IsoFLOP curves, and so its optimal ratio, have to be measured, not
+    converted. The ``N`` in the converted ratio is still the byte-level model's parameter count.
 
     Works on numbers and on arrays (e.g. an interval's two ends); both arguments must be positive
     and finite."""
