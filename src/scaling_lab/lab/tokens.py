@@ -292,7 +292,7 @@ def _prepare_cache_dir(directory: Path) -> Path:
             f"not exist yet (it will be created) or a cache directory this module created"
         )
     for _ in range(20):  # a concurrent creator writes the marker just after mkdir
-        if _is_ours(directory) or any(directory.iterdir()):
+        if _is_ours(directory) or any(p.name != _MARKER for p in directory.iterdir()):
             break
         time.sleep(0.1)
     if not _is_ours(directory):
