@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scaling_lab.lab import bpe, bpe_cache
 from scaling_lab.lab import tokens as T
 from scaling_lab.lab.corpus import Corpus, _fingerprint, load_corpus
 
@@ -49,8 +50,8 @@ def _on_measured_stdlib():
 def test_byte_symbols_are_the_tokenizers_byte_level_alphabet():
     from tokenizers import pre_tokenizers
 
-    assert len(set(T._BYTE_SYMBOL)) == 256
-    assert set(T._BYTE_SYMBOL) == set(pre_tokenizers.ByteLevel.alphabet())
+    assert len(set(bpe._BYTE_SYMBOL)) == 256
+    assert set(bpe._BYTE_SYMBOL) == set(pre_tokenizers.ByteLevel.alphabet())
     # the pre-tokenizer's own mapping of every byte that valid UTF-8 can contain
     pt = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
     cps = list(range(0x800)) + list(range(0x800, 0xD800, 61)) + list(range(0xE000, 0x110000, 997))
@@ -59,7 +60,7 @@ def test_byte_symbols_are_the_tokenizers_byte_level_alphabet():
         b = chr(cp).encode()
         seen.update(b)
         got = "".join(s for s, _ in pt.pre_tokenize_str(chr(cp)))
-        assert got == "".join(T._BYTE_SYMBOL[x] for x in b), hex(cp)
+        assert got == "".join(bpe._BYTE_SYMBOL[x] for x in b), hex(cp)
     assert len(seen) >= 240  # all but the bytes UTF-8 never uses (C0, C1, F5-FF)
 
 
@@ -86,7 +87,7 @@ def test_cutting_at_safe_newlines_changes_no_id(tok512, small):
     assert tok512.decode(ids) == val
     whole = tok512.tokenizer.encode(val.decode("utf-8"), add_special_tokens=False).ids
     assert ids == whole
-    assert len(T._pieces(val)) > 100  # the text really was cut
+    assert len(bpe._pieces(val)) > 100  # the text really was cut
 
 
 def test_bytes_that_are_not_utf8_become_single_byte_tokens(tok512):
@@ -281,7 +282,7 @@ def test_cache_is_created_reused_and_keyed(small, tmp_path):
     d = tmp_path / "new" / "cache"
     a = T.train_bpe(small, 300, cache_dir=d)
     path = T.cache_path(small, 300, cache_dir=d)
-    assert _files(d) == sorted([T._MARKER, path.name])
+    assert _files(d) == sorted([bpe_cache._MARKER, path.name])
     before = path.read_bytes()
     T._MEMO.clear()  # a later session: read from disk, not trained again
     b = T.train_bpe(small, 300, cache_dir=d)

@@ -16,44 +16,25 @@ each. This module gives the exchange rate for the lab's own corpus:
 
 Nothing here downloads anything: the tokenizer is trained from the corpus's bytes on this machine.
 
-**Every byte string round-trips.** ``tokenizers`` reads Python ``str``, not bytes, so the encoder
-works in two steps: the bytes are decoded as UTF-8 with ``surrogateescape``; each maximal run of
-valid text is BPE-encoded, and each byte that is not valid UTF-8 becomes its own single-byte token
-(the 256 byte symbols are always in the vocabulary). Decoding maps every token back to the bytes
-it stands for, so ``decode(encode(b)) == b`` for every ``b``.
-
-**The text is cut only where the pre-tokenizer cuts anyway.** Training and encoding feed
-``tokenizers`` the text in pieces, cut after a newline that has a printable, non-space ASCII
-character on both sides (``"x\\ny"``). The ByteLevel pre-tokenizer's GPT-2 pattern always puts a
-boundary on both sides of such a newline, whatever else the text holds, so the pieces give exactly
-the pre-tokens, the word counts and the ids of the text taken whole (a test checks the ids).
-
 **Determinism.** The trained merges depend only on the training bytes, the vocabulary size, the
 minimum pair frequency and the ``tokenizers`` version; all four are in the cache key. Tests train
 the same tokenizer twice in one process and once in a fresh subprocess and compare merges and
 bytes per token exactly.
 
-**The cache writes only where it may.** The cache directory is created by this module, with a
-marker file in it; a directory that exists without the marker is refused (pass a new path: it
-will be created). A tokenizer file is written to a temporary name of its own and then hard-linked
-to its final name, which fails rather than replace anything; a file found at the final name is
-used only if it is this module's record of the same tokenizer, and refused otherwise, its bytes
-untouched.
+The encoder lives in :mod:`scaling_lab.lab.bpe`, the on-disk cache in
+:mod:`scaling_lab.lab.bpe_cache`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import re
-import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .bpe import BYTE_VOCAB, BPETokenizer, _tokenizers, _train
+from .bpe_cache import (_FORMAT, _key, _prepare_cache_dir, _read_record, _slug, _write_record,
+                        default_cache_dir)
 from .corpus import Corpus, load_corpus
 
 VOCAB_SIZES = (1024, 4096, 16384)
@@ -63,49 +44,7 @@ trains in 10-40 s on a busy 2-core machine (1024: 10-16 s, 4096: 18-21 s, 16384:
 MIN_FREQUENCY = 2
 """A pair seen fewer times than this in the training split is never merged."""
 
-BYTE_VOCAB = 256
-_FORMAT = "scaling-lab-bpe/1"
-_MARKER = ".scaling-lab-tokenizer-cache"
-_MARKER_TEXT = "scaling_lab.lab.tokens cache directory: created and written by scaling_lab only\n"
 _SPLITS = ("train", "val")
-
-# A newline with a printable, non-space ASCII character on each side: the GPT-2 pattern of the
-# ByteLevel pre-tokenizer cuts on both sides of it, so cutting the text there changes nothing.
-_SAFE_CUT = re.compile(r"(?<=[!-~]\n)(?=[!-~])")
-_INVALID_RUN = re.compile(r"([\udc80-\udcff]+)")
-
-
-def _byte_symbols() -> list[str]:
-    """The one-character symbol of each byte value, as byte-level BPE (GPT-2) spells it.
-
-    Bytes that print as themselves in Latin-1 (``!``..``~``, ``¡``..``¬``, ``®``..``ÿ``) keep their
-    character; the other 68 (controls, space, DEL, NBSP, soft hyphen) take the characters from
-    U+0100 upwards, in byte order. A test checks the result against ``tokenizers``' own alphabet
-    and its pre-tokenizer."""
-    printable = set(range(0x21, 0x7F)) | set(range(0xA1, 0xAD)) | set(range(0xAE, 0x100))
-    out, shifted = [], 0
-    for b in range(BYTE_VOCAB):
-        if b in printable:
-            out.append(chr(b))
-        else:
-            out.append(chr(BYTE_VOCAB + shifted))
-            shifted += 1
-    return out
-
-
-_BYTE_SYMBOL = _byte_symbols()
-_SYMBOL_BYTE = {s: b for b, s in enumerate(_BYTE_SYMBOL)}
-
-
-def _tokenizers():
-    try:
-        import tokenizers
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "scaling_lab.lab.tokens needs the Hugging Face 'tokenizers' package; install it with "
-            "`pip install -r requirements.txt` (or `pip install tokenizers`)"
-        ) from exc
-    return tokenizers
 
 
 # ----------------------------------------------------------------------------- argument checks
@@ -160,167 +99,7 @@ def _split_bytes(corpus: Corpus, split: str) -> bytes:
     return data.numpy().tobytes()
 
 
-# ----------------------------------------------------------------------------- text pieces
-def _pieces(data: bytes) -> list[tuple[bool, str]]:
-    """``data`` as ``(is_text, piece)`` in order: runs of valid UTF-8 cut at safe newlines
-    (``is_text``), and runs of bytes that are not valid UTF-8, as surrogate escapes."""
-    out = []
-    for i, part in enumerate(_INVALID_RUN.split(data.decode("utf-8", "surrogateescape"))):
-        if not part:
-            continue
-        if i % 2:  # the captured separators: invalid bytes
-            out.append((False, part))
-        else:
-            out.extend((True, p) for p in _SAFE_CUT.split(part) if p)
-    return out
-
-
-def _training_text(data: bytes):
-    return [p for is_text, p in _pieces(data) if is_text]
-
-
-# ----------------------------------------------------------------------------- the tokenizer
-@dataclass
-class BPETokenizer:
-    """A trained byte-level BPE tokenizer: ``encode(bytes) -> ids``, ``decode(ids) -> bytes``.
-
-    ``meta`` records what it was trained on (corpus name and sha256, training bytes used), how
-    (vocabulary size, minimum pair frequency, ``tokenizers`` version) and how long training took
-    when it was first trained (``train_seconds``; a cached tokenizer keeps that first time)."""
-
-    tokenizer: object  # tokenizers.Tokenizer
-    meta: dict
-    _id_bytes: list = field(default_factory=list, repr=False)
-    _counts: dict = field(default_factory=dict, repr=False)
-
-    def __post_init__(self):
-        tok = self.tokenizer
-        n = tok.get_vocab_size()
-        self._id_bytes = [bytes(_SYMBOL_BYTE[c] for c in tok.id_to_token(i)) for i in range(n)]
-        self._byte_id = [tok.token_to_id(s) for s in _BYTE_SYMBOL]
-
-    @property
-    def vocab_size(self) -> int:
-        return len(self._id_bytes)
-
-    @property
-    def key(self) -> str:
-        return self.meta["key"]
-
-    def merges(self) -> list[tuple[bytes, bytes]]:
-        """The merges in the order they were learned, as pairs of byte strings."""
-        model = json.loads(self.tokenizer.to_str())["model"]
-        pairs = (m.split(" ") if isinstance(m, str) else m for m in model["merges"])
-        return [tuple(bytes(_SYMBOL_BYTE[c] for c in side) for side in pair) for pair in pairs]
-
-    def merges_sha256(self) -> str:
-        h = hashlib.sha256()
-        for a, b in self.merges():
-            h.update(len(a).to_bytes(4, "little") + a + len(b).to_bytes(4, "little") + b)
-        return h.hexdigest()
-
-    def token_bytes(self, token_id: int) -> bytes:
-        return self._id_bytes[token_id]
-
-    def encode(self, data: bytes) -> list[int]:
-        """Token ids of ``data`` (any bytes)."""
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError(
-                f"encode takes bytes, got {type(data).__name__}; encode text first "
-                f"(text.encode('utf-8'))"
-            )
-        pieces = _pieces(bytes(data))
-        texts = [p for is_text, p in pieces if is_text]
-        encoded = iter(self.tokenizer.encode_batch(texts, add_special_tokens=False))
-        ids: list[int] = []
-        for is_text, p in pieces:
-            if is_text:
-                ids.extend(next(encoded).ids)
-            else:
-                ids.extend(self._byte_id[ord(ch) - 0xDC00] for ch in p)
-        return ids
-
-    def decode(self, ids) -> bytes:
-        """The bytes that ``ids`` stand for (the inverse of :meth:`encode`)."""
-        n = len(self._id_bytes)
-        out = []
-        for i in ids:
-            if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < n:
-                raise ValueError(f"token id {i!r} is not in this vocabulary (0..{n - 1})")
-            out.append(self._id_bytes[i])
-        return b"".join(out)
-
-    def count(self, data: bytes) -> int:
-        """Number of tokens in ``data``."""
-        return len(self.encode(data))
-
-
-# ----------------------------------------------------------------------------- cache
-def default_cache_dir() -> Path:
-    """``$SCALING_LAB_TOKENIZER_CACHE``, else ``$XDG_CACHE_HOME/scaling-lab/tokenizers``
-    (``~/.cache/scaling-lab/tokenizers``). Created on first use, with a marker file."""
-    env = os.environ.get("SCALING_LAB_TOKENIZER_CACHE")
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join("~", ".cache")
-    return Path(base).expanduser() / "scaling-lab" / "tokenizers"
-
-
-def _is_ours(directory: Path) -> bool:
-    marker = directory / _MARKER
-    try:
-        return marker.is_file() and marker.read_text() == _MARKER_TEXT
-    except (OSError, UnicodeDecodeError):
-        return False
-
-
-def _prepare_cache_dir(directory: Path) -> Path:
-    """Create ``directory`` (and its marker) or check that this module created it."""
-    directory = Path(directory).expanduser()
-    if not directory.exists():
-        try:
-            directory.mkdir(parents=True)
-        except FileExistsError:  # a concurrent process created it first
-            pass
-        else:
-            fd = os.open(directory / _MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            with os.fdopen(fd, "w") as f:
-                f.write(_MARKER_TEXT)
-    if not directory.is_dir():
-        raise ValueError(
-            f"cache_dir {str(directory)!r} exists and is not a directory; pass a path that does "
-            f"not exist yet (it will be created) or a cache directory this module created"
-        )
-    for _ in range(20):  # a concurrent creator writes the marker just after mkdir
-        if _is_ours(directory) or any(p.name != _MARKER for p in directory.iterdir()):
-            break
-        time.sleep(0.1)
-    if not _is_ours(directory):
-        raise ValueError(
-            f"cache_dir {str(directory)!r} exists but was not created by scaling_lab.lab.tokens "
-            f"(no {_MARKER} marker in it), and the cache writes only into directories it "
-            f"created; pass a path that does not exist yet, or leave cache_dir=None for "
-            f"{str(default_cache_dir())!r}"
-        )
-    return directory
-
-
-def _key(corpus: Corpus, vocab_size: int, train_bytes: int, min_frequency: int) -> str:
-    desc = {
-        "format": _FORMAT,
-        "corpus_sha256": corpus.fingerprint.get("sha256"),
-        "corpus_train_bytes": int(len(corpus.train)),
-        "train_bytes": train_bytes,
-        "vocab_size": vocab_size,
-        "min_frequency": min_frequency,
-        "tokenizers": _tokenizers().__version__,
-    }
-    return hashlib.sha256(json.dumps(desc, sort_keys=True).encode()).hexdigest()
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:40] or "corpus"
-
+# ----------------------------------------------------------------------------- cache keys
 
 def cache_path(corpus="stdlib", vocab_size: int = 1024, *, train_bytes: int | None = None,
                cache_dir=None, min_frequency: int = MIN_FREQUENCY) -> Path:
@@ -333,56 +112,8 @@ def cache_path(corpus="stdlib", vocab_size: int = 1024, *, train_bytes: int | No
     return directory / f"bpe-{_slug(c.name)}-v{v}-{key[:16]}.json"
 
 
-def _read_record(path: Path, key: str) -> dict:
-    """The record at ``path`` if it is this module's record of ``key``; ValueError otherwise."""
-    try:
-        rec = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        rec = None
-    if not (isinstance(rec, dict) and rec.get("format") == _FORMAT and rec.get("key") == key
-            and isinstance(rec.get("tokenizer"), str) and isinstance(rec.get("meta"), dict)):
-        raise ValueError(
-            f"refusing to use or overwrite {str(path)!r}: it is not a tokenizer this module "
-            f"wrote for this corpus and vocabulary size (unreadable, foreign or another key); "
-            f"move the file away, or pass another cache_dir"
-        )
-    return rec
-
-
-def _write_record(directory: Path, path: Path, rec: dict) -> None:
-    """Write ``rec`` at ``path`` without ever replacing a file: temporary file + hard link."""
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache is as readable as its dir
-        with os.fdopen(fd, "w") as f:
-            json.dump(rec, f, sort_keys=True)
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:  # written meanwhile (another process?): use it only if ours
-            _read_record(path, rec["key"])
-    finally:
-        os.unlink(tmp)
-
-
 # ----------------------------------------------------------------------------- training
 _MEMO: dict = {}
-
-
-def _train(data: bytes, vocab_size: int, min_frequency: int):
-    tk = _tokenizers()
-    tok = tk.Tokenizer(tk.models.BPE())
-    tok.pre_tokenizer = tk.pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
-    trainer = tk.trainers.BpeTrainer(
-        vocab_size=vocab_size,
-        min_frequency=min_frequency,
-        show_progress=False,
-        initial_alphabet=tk.pre_tokenizers.ByteLevel.alphabet(),
-        special_tokens=[],
-    )
-    tok.train_from_iterator(_training_text(data), trainer=trainer)
-    return tok
 
 
 def train_bpe(corpus="stdlib", vocab_size: int = 1024, *, train_bytes: int | None = None,
