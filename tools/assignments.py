@@ -40,6 +40,12 @@ def masters(root: Path = REPO) -> list[Path]:
     return sorted((root / "notebooks" / "assignments").glob("a[0-9]*_*.ipynb"))
 
 
+def _demo_key() -> str:
+    from scaling_lab.world import DEMO_SEED, course_key
+
+    return course_key(DEMO_SEED)
+
+
 def with_course_key(master: Path, workdir: Path, seed: str | None = None) -> tuple[Path, str | None]:
     """``master`` itself if it holds no demo course key or no course seed is set; else a copy in
     ``workdir`` (with the masters' requirements.txt) whose demo key is the course's key."""
@@ -75,8 +81,13 @@ def assign(master: Path, out: Path, run_tests: bool = True) -> dict:
     seconds = time.perf_counter() - t0
     shutil.rmtree(tmp, ignore_errors=True)
     if proc.returncode != 0:
+        hint = ""
+        if key is not None and key != _demo_key():
+            hint = (f"\n(the master ran in the world of your course seed, key {key}: if only its "
+                    f"hidden grading tests failed, its own solution loses points in that world; "
+                    f"choose another SCALING_LAB_COURSE_SEED, see book/instructors.md)")
         raise RuntimeError(f"otter assign failed for {master.name} (exit {proc.returncode}):\n"
-                           f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+                           f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}{hint}")
     student = out / "student" / master.name
     zips = sorted((out / "autograder").glob("*-autograder_*.zip"))
     if not student.exists() or not zips:

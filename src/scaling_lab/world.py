@@ -416,15 +416,17 @@ INTERVAL_LEVEL = 0.9
 """The submitted interval is a central 90 % prediction interval (alpha = 0.1 in the score)."""
 
 BANDS = {
-    "N": (math.log(1.25), math.log(1.5), math.log(2.0), math.log(3.0)),
-    "D": (math.log(1.25), math.log(1.5), math.log(2.0), math.log(3.0)),
-    "loss": (0.03, 0.06, 0.12, 0.25),
-    "interval": (0.12, 0.2, 0.35, 0.7),
+    "N": (math.log(1.3), math.log(1.6), math.log(2.0), math.log(3.0)),
+    "D": (math.log(1.3), math.log(1.6), math.log(2.0), math.log(3.0)),
+    "loss": (0.04, 0.08, 0.15, 0.3),
+    "interval": (0.15, 0.25, 0.4, 0.8),
 }
 """Error bands: an error at most the first bound earns the whole of a part's points, at most
 the second 3/4, the third 1/2, the fourth 1/4, beyond it nothing. N and D: |ln(pred / truth)|
-(so 1.25x off in either direction is the first band); loss: |pred - truth| in nats; interval:
-its interval score in nats (the width if it covers the truth, plus 20x the miss if not)."""
+(so 1.3x off in either direction is the first band); loss: |pred - truth| in nats; interval:
+its interval score in nats (the width if it covers the truth, plus 20x the miss if not). The
+first bands are what the master's solution, fitted to 1e18 FLOPs of runs, reaches in most
+worlds at 10x that budget."""
 
 POINTS = {"N": 3, "D": 2, "loss": 3, "interval": 3}
 """Points of each autograded part (11 in all); the written part is graded by a rubric."""
