@@ -50,7 +50,8 @@ def test_penalties_are_non_negative_and_vanish_at_the_optima(w, L, d, lr, b):
 
 
 @settings(max_examples=200, deadline=None)
-@given(worlds, layers, widths, batches, tokens, st.floats(-3.0, 3.0).filter(lambda x: abs(x) > 1e-3))
+@given(worlds, layers, widths, batches, tokens,
+       st.floats(-3.0, 3.0).filter(lambda x: abs(x) > 1e-3))
 def test_the_optimal_learning_rate_is_an_optimum(w, L, d, b, D, log_factor):
     N = continuous_counts(L, d)[0]
     best = w.loss(L, d, D, w.lr_opt(N), b)

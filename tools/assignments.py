@@ -46,7 +46,8 @@ def _demo_key() -> str:
     return course_key(DEMO_SEED)
 
 
-def with_course_key(master: Path, workdir: Path, seed: str | None = None) -> tuple[Path, str | None]:
+def with_course_key(master: Path, workdir: Path,
+                    seed: str | None = None) -> tuple[Path, str | None]:
     """``master`` itself if it holds no demo course key or no course seed is set; else a copy in
     ``workdir`` (with the masters' requirements.txt) whose demo key is the course's key."""
     from scaling_lab.world import DEMO_SEED, course_key, instructor_seed
@@ -83,9 +84,9 @@ def assign(master: Path, out: Path, run_tests: bool = True) -> dict:
     if proc.returncode != 0:
         hint = ""
         if key is not None and key != _demo_key():
-            hint = (f"\n(the master ran in the world of your course seed, key {key}: if only its "
-                    f"hidden grading tests failed, its own solution loses points in that world; "
-                    f"choose another SCALING_LAB_COURSE_SEED, see book/instructors.md)")
+            hint = (f"\n(the master ran in the world of your course seed, key {key}: if only "
+                    f"its hidden grading tests failed, its own solution loses points in that "
+                    f"world; choose another SCALING_LAB_COURSE_SEED, see book/instructors.md)")
         raise RuntimeError(f"otter assign failed for {master.name} (exit {proc.returncode}):\n"
                            f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}{hint}")
     student = out / "student" / master.name

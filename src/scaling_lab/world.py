@@ -28,12 +28,13 @@ and D = ``tokens``, its expected final loss (nats per token) is
   ``-d ln(term)/d ln N = alpha + kappa ln(N / N_REF)`` (``kappa`` of either sign, small: a pure
   power law fitted over a decade or two leaves curved residuals in N and extrapolates with a
   bias);
-* **shape** (a weak dependence, as Kaplan et al. report {cite}`kaplan2020`, Section 3.1):
+* **shape** (a weak dependence, as Kaplan et al. report: kaplan2020, Section 3.1 and Fig. 5):
   ``P_shape = k_shape ln^2(aspect / aspect_opt)`` with ``aspect = d_model / n_layer``;
 * **learning rate**, an optimum that drifts with size: ``P_lr = k_lr ln^2(lr / lr_opt(N))``,
   ``lr_opt(N) = lr_ref (N / N_REF)^-lr_exp``;
 * **batch size**, a mild penalty away from a critical batch that grows with size:
-  ``P_batch = k_batch ln^2(batch / batch_opt(N))``, ``batch_opt(N) = batch_ref (N / N_REF)^batch_exp``.
+  ``P_batch = k_batch ln^2(batch / batch_opt(N))``,
+  ``batch_opt(N) = batch_ref (N / N_REF)^batch_exp``.
 
 Every penalty is >= 0 and vanishes at its optimum; the loss falls with D at any fixed shape and
 hyperparameters. A run's reported loss is ``L * exp(noise * z)`` (noise 0.5 % by default), z a
@@ -58,7 +59,7 @@ The truth and the grade
 ``d_model``) and the tokens along a fixed FULL FLOP count, with the learning rate and batch at
 their optima. :func:`grade` scores a submission (N, D, loss and a central 90 % interval for the
 loss) against it: N and D by bands of their log-error, the loss by bands of its absolute error,
-the interval by the interval score of Gneiting and Raftery {cite}`gneiting2007` (Section 6.2), a
+the interval by the interval score of Gneiting and Raftery (gneiting2007, Section 6.2), a
 proper scoring rule, mapped to points by bands (:data:`BANDS`, :data:`POINTS`).
 """
 
@@ -164,9 +165,10 @@ RANGES = {
 """The ranges :func:`draw_constants` draws from (uniform; log-uniform for tokens_per_param,
 aspect_opt, lr_ref and batch_ref). ``tokens_per_param`` and ``reducible`` calibrate A and B: at
 C_REF = 1e19 FLOPs counted as 6ND, the optimum of R(N, D) has that many tokens per
-non-embedding parameter and that reducible loss (the FULL count moves the true optimum a little). ``tokens_per_param`` is drawn, with equal
+non-embedding parameter and that reducible loss (the FULL count and the drift of the exponent
+move the true optimum). ``tokens_per_param`` is drawn, with equal
 odds, from one of two ranges that both avoid Chinchilla's twenty or so tokens per parameter
-{cite}`hoffmann2022`: a world whose answer is a published rule of thumb would test nothing."""
+(hoffmann2022): a world whose answer is a published rule of thumb would test nothing."""
 
 
 def draw_constants(key: str) -> WorldConstants:
