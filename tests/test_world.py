@@ -109,6 +109,16 @@ def test_bad_queries_name_the_argument(tmp_path):
     with pytest.raises(ValueError, match="course key"):
         WorldBackend(key="not-a-key")
     assert b.spent == 0
+    with pytest.raises(ValueError, match="outside the world's shapes"):
+        WORLDS[0].optimum(1e9)
+    with pytest.raises(ValueError, match="C must be a positive"):
+        WORLDS[0].optimum(-1.0)
+    with pytest.raises(ValueError, match="interval must be"):
+        grade(WORLDS[0], TARGET, 1e8, 1e10, 3.0, 3.0)
+    with pytest.raises(TypeError, match="World.from_key"):
+        grade(None, TARGET, 1e8, 1e10, 3.0, (2.9, 3.1))
+    with pytest.raises(ValueError, match="non-empty string"):
+        course_key("")
 
 
 # ------------------------------------------------------------------ seeds and the truth

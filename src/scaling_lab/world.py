@@ -334,7 +334,7 @@ class World:
         i = np.unravel_index(np.argmin(f), f.shape)
         if i[1] in (0, len(ld) - 1):
             raise ValueError(f"C={C:.3g} FLOPs puts the optimum outside the world's shapes "
-                             f"(d_model 16 to 65536); use a budget between about 1e12 and 1e26")
+                             f"(d_model 16 to 65536); use a budget between about 1e12 and 1e29")
 
         def obj(x):
             return float(self._best_loss(math.exp(x[0] - x[1]), math.exp(x[0]), C))
