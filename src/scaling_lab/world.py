@@ -79,7 +79,7 @@ __all__ = [
     "VOCAB_SIZE", "N_CTX", "D_HEAD", "N_REF", "C_REF", "SEED_ENV", "SEED_FILE_ENV", "DEMO_SEED",
     "WorldConstants", "World", "Optimum", "WorldBackend", "course_key", "instructor_seed",
     "draw_constants", "interval_score", "band_fraction", "grade", "Grade", "BANDS", "POINTS",
-    "INTERVAL_LEVEL", "continuous_counts",
+    "INTERVAL_LEVEL", "continuous_counts", "RANGES",
 ]
 
 VOCAB_SIZE = 8192        # tokens in the world's vocabulary (tied input and output embeddings)
