@@ -23,8 +23,9 @@ SOLUTION_LINES = {
                      'q4_answer = "b"'],
     "a2_chinchilla": ["G = (alpha * A / (beta * B)) ** (1 / (alpha + beta))",
                       'reduction="mean")  #', 'converged = "sum"'],
-    "a3_scaling_project": ["iso_budgets = [8e15, 2e16, 5e16, 1.2e17]",
-                           "iso = fit_isoflop(", "par.law.isoflop(TARGET_FLOPS, N_pred)"],
+    "a3_scaling_project": ["lr_grid = 3e-3 * np.logspace(-1.0, 1.0, 7)",
+                           "for C in (3e14, 1e15, 3e15, 1e16, 3e16, 6e16):",
+                           "N_pred, D_pred, loss_pred = predict(p, TARGET_FLOPS)"],
 }
 
 
@@ -110,6 +111,7 @@ def test_student_version_has_no_solutions_or_hidden_tests(made, name):
             assert not case["hidden"], f"hidden test of {q} in the student version"
     # the master's hidden tests (recognisable by their private names) are gone
     assert "_wl(" not in text and "_ref = _fpl(" not in text and "_fc(runs" not in text
+    assert "_grade(" not in text and "_W.from_key" not in text
 
 
 @pytest.mark.slow
@@ -156,3 +158,54 @@ def test_grading_a_solved_notebook_gives_full_marks(made, tmp_path):
         possible = sum(t["max_score"] for t in scored)
         assert possible > 0
         assert (score == possible) if expect_full else (score == 0), (which, score, possible)
+
+
+@pytest.mark.slow
+def test_a3_student_files_hold_no_constant_of_the_hidden_world(made):
+    """The student notebook and the autograder's public tests name the course key, never the
+    world's constants or its answer (the hidden tests compute those inside the grader)."""
+    import zipfile
+
+    from scaling_lab.world import DEMO_SEED, World, course_key
+
+    out, summary, _ = made
+    s = next(s for s in summary if s["name"] == "a3_scaling_project")
+    key = s.get("course_key", course_key(DEMO_SEED))
+    w = World.from_key(key)
+    truth = w.optimum(1e19)
+    values = [*vars(w.constants).values(), truth.N, truth.D, truth.loss, truth.n_layer,
+              truth.d_model, float(w.lr_opt(1e7)), float(w.batch_opt(1e7))]
+    student = (out / "a3_scaling_project" / "student" / "a3_scaling_project.ipynb").read_text()
+    nb = nbformat.reads(student, as_version=4)
+    public = json.dumps(nb.metadata["otter"]["tests"])
+    with zipfile.ZipFile(s["autograder_zip"]) as z:
+        names = [n for n in z.namelist() if n.endswith(".py") and "tests/" in n]
+        graded = {n: z.read(n).decode() for n in names}
+    assert key in student
+    for v in values:
+        for form in (repr(v), f"{v:.6g}", f"{v:.4g}", f"{v:.3e}"):
+            assert form not in student and form not in public, (form, "in a student file")
+    # the hidden tests in the zip find the world by its key too, not by its constants
+    assert graded and any(key in t for t in graded.values())
+    for t in graded.values():
+        assert f"{w.constants.alpha!r}" not in t and f"{truth.N:.6g}" not in t
+
+
+def test_the_course_seed_replaces_the_demo_key(tmp_path, monkeypatch):
+    from tools.assignments import with_course_key
+
+    from scaling_lab.world import DEMO_SEED, course_key
+
+    master = next(m for m in MASTERS if m.stem == "a3_scaling_project")
+    demo = course_key(DEMO_SEED)
+    monkeypatch.delenv("SCALING_LAB_COURSE_SEED", raising=False)
+    monkeypatch.delenv("SCALING_LAB_COURSE_SEED_FILE", raising=False)
+    assert with_course_key(master, tmp_path / "a") == (master, demo)  # no seed: the demo
+    monkeypatch.setenv("SCALING_LAB_COURSE_SEED", "spring-2027")
+    copy, key = with_course_key(master, tmp_path / "b")
+    text = copy.read_text()
+    assert key == course_key("spring-2027") != demo
+    assert demo not in text and text.count(key) == master.read_text().count(demo) >= 5
+    assert (copy.parent / "requirements.txt").exists() and "spring-2027" not in text
+    other = next(m for m in MASTERS if m.stem != "a3_scaling_project")
+    assert with_course_key(other, tmp_path / "c") == (other, None)  # no world in it

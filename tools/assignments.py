@@ -15,6 +15,11 @@ For each master ``notebooks/assignments/aN_slug.ipynb`` this runs ``otter assign
 
 The masters are never part of the website. ``<out>/summary.json`` records what was made and how
 long each took.
+
+A3's world is drawn per course: a master holding the demo course key (``course_key("demo")``)
+is assigned with that key replaced by the key of the instructor's seed, read from the
+environment variable ``SCALING_LAB_COURSE_SEED`` (or the file named by
+``SCALING_LAB_COURSE_SEED_FILE``); unset, the demo world stays (see book/instructors.md).
 """
 
 from __future__ import annotations
@@ -35,25 +40,64 @@ def masters(root: Path = REPO) -> list[Path]:
     return sorted((root / "notebooks" / "assignments").glob("a[0-9]*_*.ipynb"))
 
 
+def _demo_key() -> str:
+    from scaling_lab.world import DEMO_SEED, course_key
+
+    return course_key(DEMO_SEED)
+
+
+def with_course_key(master: Path, workdir: Path,
+                    seed: str | None = None) -> tuple[Path, str | None]:
+    """``master`` itself if it holds no demo course key or no course seed is set; else a copy in
+    ``workdir`` (with the masters' requirements.txt) whose demo key is the course's key."""
+    from scaling_lab.world import DEMO_SEED, course_key, instructor_seed
+
+    demo = course_key(DEMO_SEED)
+    text = master.read_text()
+    seed = seed if seed is not None else instructor_seed(default=DEMO_SEED)
+    if demo not in text or seed == DEMO_SEED:
+        return master, (demo if demo in text else None)
+    key = course_key(seed)
+    workdir.mkdir(parents=True, exist_ok=True)
+    for extra in master.parent.glob("*.txt"):
+        shutil.copy(extra, workdir / extra.name)
+    copy = workdir / master.name
+    copy.write_text(text.replace(demo, key))
+    return copy, key
+
+
 def assign(master: Path, out: Path, run_tests: bool = True) -> dict:
     """``otter assign`` one master into ``out`` (replaced). Returns a summary; raises on failure."""
+    import tempfile
+
     if out.exists():
         shutil.rmtree(out)
+    tmp = Path(tempfile.mkdtemp(prefix="assign-"))
+    master, key = with_course_key(master, tmp)
     cmd = [sys.executable, "-m", "otter", "assign", str(master), str(out)]
     if not run_tests:
         cmd.append("--no-run-tests")
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=master.parent)
     seconds = time.perf_counter() - t0
+    shutil.rmtree(tmp, ignore_errors=True)
     if proc.returncode != 0:
+        hint = ""
+        if key is not None and key != _demo_key():
+            hint = (f"\n(the master ran in the world of your course seed, key {key}: if only "
+                    f"its hidden grading tests failed, its own solution loses points in that "
+                    f"world; choose another SCALING_LAB_COURSE_SEED, see book/instructors.md)")
         raise RuntimeError(f"otter assign failed for {master.name} (exit {proc.returncode}):\n"
-                           f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+                           f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}{hint}")
     student = out / "student" / master.name
     zips = sorted((out / "autograder").glob("*-autograder_*.zip"))
     if not student.exists() or not zips:
         raise RuntimeError(f"otter assign for {master.name} wrote no student notebook or zip in {out}")
-    return {"name": master.stem, "seconds": round(seconds, 1), "student": str(student),
-            "autograder_zip": str(zips[-1]), "tests_run": run_tests}
+    summary = {"name": master.stem, "seconds": round(seconds, 1), "student": str(student),
+               "autograder_zip": str(zips[-1]), "tests_run": run_tests}
+    if key is not None:
+        summary["course_key"] = key
+    return summary
 
 
 def main(argv: list[str] | None = None) -> int:

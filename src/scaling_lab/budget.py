@@ -29,6 +29,9 @@ Backends
   the query (world, N, D, seed): the same query always gives the same loss, on any machine, in
   microseconds. ``world`` picks the law's constants (:func:`world_law`), so an assignment can give
   every class (or student) a different world whose answer is not in any paper.
+* ``world`` (:class:`scaling_lab.world.WorldBackend`): assignment A3's world to discover, a
+  loss that depends on shape, learning rate, batch and data, drawn per course from a key;
+  ``train(n_layer=, d_model=, tokens=, lr=, batch=)``, charged its FULL FLOPs.
 * ``lab`` (:class:`LabBackend`): trains a tiny GPT with :func:`scaling_lab.lab.train` (CPU-sized
   defaults of the lab's book preset) and reports its final validation loss.
 
@@ -59,7 +62,7 @@ import numpy as np
 from ._validate import chinchilla_like, integer, number
 
 FORMAT = "scaling_lab.budget/1"
-BACKENDS = ("simulator", "lab")
+BACKENDS = ("simulator", "lab", "world")
 COUNTS = ("full", "6N")
 
 
@@ -206,7 +209,7 @@ class LabBackend:
 
 
 def make_backend(backend="simulator", **options):
-    """A backend from its name (``"simulator"`` or ``"lab"``) and options, or an object as is."""
+    """A backend from its name (``"simulator"``, ``"lab"`` or ``"world"``) and options, or an object as is."""
     if not isinstance(backend, str):
         if options:
             raise ValueError("backend options go to the backend's constructor when backend is an object")
@@ -215,6 +218,10 @@ def make_backend(backend="simulator", **options):
         return SimulatorBackend(**options)
     if backend == "lab":
         return LabBackend(**options)
+    if backend == "world":
+        from .world import WorldBackend
+
+        return WorldBackend(**options)
     raise ValueError(f"backend must be one of {BACKENDS}; got {backend!r}")
 
 
@@ -228,8 +235,9 @@ class Budget:
     wait_timeout: seconds ``train`` waits for a run another live process is training (None:
                  as long as that process provably runs; an owner recorded without its start
                  time, by an older version, is waited for at most ``LEGACY_WAIT_S``).
-    backend:     "simulator" (default) or "lab"; further keywords configure it (simulator:
-                 ``world``, ``noise``, ``law``; lab: ``count``, ``device``, RunSpec defaults).
+    backend:     "simulator" (default), "lab" or "world"; further keywords configure it
+                 (simulator: ``world``, ``noise``, ``law``; lab: ``count``, ``device``, RunSpec
+                 defaults; world: ``key`` or ``seed``, ``noise``).
 
     ``train(**query)`` runs and charges (or serves a repeated query free from the store);
     ``cost(**query)`` prices a query; ``spent``, ``remaining``, ``history`` (list of records),
