@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import Phase, assume, given, settings
+from hypothesis import Phase, assume, example, given, settings
 from hypothesis import strategies as st
 
 from scaling_lab.fitting import bootstrap_ci, fit_power_law
@@ -205,7 +205,16 @@ def test_huber_objective_gradient_matches_finite_differences():
     assert f[0] == pytest.approx(h.sum(), rel=1e-12)
 
 
+def _huber_sum(N, D, L, E, A, B, alpha, beta, delta=1e-3):
+    """fit_chinchilla's objective (the summed Huber of log residuals) at given parameters."""
+    r = np.log(E + A * N**-alpha + B * D**-beta) - np.log(L)
+    return float(np.where(np.abs(r) < delta, 0.5 * r**2, delta * (np.abs(r) - 0.5 * delta)).sum())
+
+
 @settings(max_examples=12, deadline=None, derandomize=True, database=None, phases=[Phase.explicit, Phase.generate])
+# small exponents: E trades off against A and B, and the data favour a floor 6.5% off the truth
+# (the fit's objective is below the truth's), so E is only asked to within 10% here
+@example(E=1.7641291252225306, alpha=0.2, beta=0.2, A=100.0, B=303.26428015224116, seed=79364)
 @given(
     E=st.floats(1.0, 2.5),
     alpha=st.floats(0.2, 0.5),
@@ -222,9 +231,12 @@ def test_chinchilla_recovers_parameters(E, alpha, beta, A, B, seed):
     assume(0.2 * E < A * N.min() ** -alpha < 5 * E and 0.2 * E < B * D.min() ** -beta < 5 * E)
     res = fit_chinchilla(N, D, L, grid=SMALL_GRID)
     assert res.converged
+    # the estimator's own promise, for every input: no worse than the truth on its objective
+    assert _huber_sum(N, D, L, res.E, res.A, res.B, res.alpha, res.beta) <= \
+        _huber_sum(N, D, L, E, A, B, alpha, beta) * (1 + 1e-9)
     assert abs(res.alpha - alpha) < 0.05
     assert abs(res.beta - beta) < 0.05
-    assert abs(res.E - E) / E < 0.05
+    assert abs(res.E - E) / E < (0.10 if min(alpha, beta) < 0.25 else 0.05)
     assert abs(res.a - beta / (alpha + beta)) < 0.05
     assert np.abs(res.residuals).max() < 0.03  # 0.5% noise: residuals of a few sigma at most
 
