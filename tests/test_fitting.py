@@ -407,6 +407,12 @@ def test_isoflop_local_window_is_the_whole_of_a_narrow_grid():
     # sizes 1/6 decade apart: a window of 0.3 decades keeps the best run and one size each side
     lo, hi = fit_isoflop(N, C, L, window=0.3).curves[2]["x_range"]
     assert hi - lo == pytest.approx(2 * np.log(10) / 6, rel=1e-9)
+    # the fitted valley passes through its vertex, and is a least-squares parabola of the runs
+    k = 2
+    assert loc.curve(k, loc.N_opt[k]) == pytest.approx(loc.loss_opt[k], rel=1e-12)
+    sel = C == loc.budgets[k]
+    coef = np.polyfit(np.log(N[sel]), L[sel], 2)
+    assert loc.curve(k, N[sel]) == pytest.approx(np.polyval(coef, np.log(N[sel])), rel=1e-9)
 
 
 def _parabola_grid(seed, noise=0.003, a_true=0.6, n_sizes=5, budgets=(1e12, 2e12, 4e12, 8e12)):

@@ -68,6 +68,12 @@ class _Budget:
     inside: bool         # the best run is neither the smallest nor the largest size
     n_sizes: int         # distinct sizes in the budget
 
+    def parabola(self):
+        """(coef, x0, fitted losses, residuals) of the least-squares parabola of the window."""
+        coef, x0 = _parabola(self.x, self.y)
+        fitted = np.polyval(coef, self.x - x0)
+        return coef, x0, fitted, self.y - fitted
+
 
 def _window(lN, L, method: str, window: float) -> _Budget:
     """The runs a budget's vertex is fitted to: all of them ("parabola", "argmin"), or ("local")
@@ -95,16 +101,18 @@ def _parabola(x, y):
     return np.polyfit(x - x0, y, 2), x0
 
 
-def _vertex(coef, x0, x, y, clamp: bool):
+def _vertex(coef, x0, x, clamp: bool):
     """(log N_opt, loss_opt, interior, opens_up) of a fitted parabola over the runs x, y.
 
-    A parabola that opens downward (or is flat) has no minimum: the best run is used instead.
-    ``clamp`` keeps the vertex within the runs' range of N (bootstrap draws: a nearly flat resample
-    cannot send it to infinity); ``interior`` says whether it needed no clamping."""
+    A parabola that opens downward (or is flat) has no minimum: its lowest point among the runs'
+    sizes (an end of their range) is used instead. ``clamp`` keeps the vertex within the runs'
+    range of N (bootstrap draws: a nearly flat resample cannot send it to infinity); ``interior``
+    says whether it needed no clamping."""
     p2, p1, p0 = coef
     if not p2 > 0:
-        i = int(np.argmin(y))
-        return float(x[i]), float(y[i]), False, False
+        fitted = np.polyval(coef, x - x0)
+        i = int(np.argmin(fitted))
+        return float(x[i]), float(fitted[i]), False, False
     xv = x0 - p1 / (2 * p2)
     interior = bool(x.min() <= xv <= x.max())
     if clamp:
@@ -117,7 +125,30 @@ def _budget_vertex(b: _Budget, method: str, clamp: bool = False):
         i = int(np.argmin(b.y))
         return float(b.x[i]), float(b.y[i]), b.inside, True
     coef, x0 = _parabola(b.x, b.y)
-    return _vertex(coef, x0, b.x, b.y, clamp)
+    return _vertex(coef, x0, b.x, clamp)
+
+
+def _draw_vertices(rng, resample, method, window, wins, fits, groups, lN, L, sigma):
+    """log N_opt of every budget in ``wins`` for one bootstrap draw, or None if a resample of
+    runs leaves a budget with fewer than 3 sizes for its parabola."""
+    out = []
+    for w, fit, idx in zip(wins, fits, groups):
+        if resample == "runs":
+            r = idx[rng.integers(0, len(idx), len(idx))]
+            if method == "argmin":
+                out.append(lN[r][int(np.argmin(L[r]))])
+                continue
+            w = _window(lN[r], L[r], method, window)
+            if np.unique(w.x).size < 3:
+                return None
+            y = w.y
+        elif resample == "residuals":
+            y = fit[2] + rng.choice(fit[3], size=len(fit[3]), replace=True)
+        else:  # parametric
+            y = fit[2] + rng.normal(0, sigma, len(w.x))
+        coef, x0 = _parabola(w.x, y)
+        out.append(_vertex(coef, x0, w.x, clamp=True)[0])
+    return out
 
 
 def _fpt_6n(N):
@@ -204,6 +235,13 @@ class AllocationFit(FitResult):
         N, D = self.predict(C)
         return D / N
 
+    def curve(self, k: int, N):
+        """Loss of budget ``k``'s fitted parabola at sizes ``N`` (for plotting the valleys)."""
+        c = self.curves[k] if self.curves else None
+        if c is None:
+            raise ValueError("curve() needs the fitted parabolas: method 'local' or 'parabola'")
+        return np.polyval(c["coef"], np.log(np.asarray(N, dtype=float)) - c["x0"])
+
     def at(self, C: float) -> IsoFLOPPoint:
         """N_opt, D_opt and tokens per parameter at one budget C, with bootstrap intervals."""
         C = float(C)
@@ -285,7 +323,7 @@ def fit_isoflop(
 
     ``optima`` lists per budget: C, N_opt, D_opt, loss_opt, n_runs, ``inside``, ``used``,
     ``interior`` (the vertex lies within the fitted runs' sizes) and ``opens_up`` (False: the
-    parabola opens downward and the best run stands in). The per-budget arrays are fields too
+    parabola opens downward and its lowest point among the runs stands in). The per-budget arrays are fields too
     (``budgets``, ``N_opt``, ``inside``, ...); ``at(C)`` and ``tokens_per_param(C)`` read the fitted
     line (with intervals from the draws).
     """
@@ -324,6 +362,7 @@ def fit_isoflop(
     fpt = flops_per_token or _fpt_6n
     lN = np.log(N)
     wins = [_window(lN[idx], L[idx], method, window) for idx in groups]
+    fits = [None if method == "argmin" else w.parabola() for w in wins]
     opt = [_budget_vertex(w, method) for w in wins]
     inside = np.array([w.inside for w in wins])
     used = inside if edges == "exclude" else np.ones(len(budgets), bool)
@@ -353,32 +392,27 @@ def fit_isoflop(
         }
         for b, idx, n, d, o, w, u in zip(budgets, groups, N_opt, D_opt, opt, wins, used)
     ]
-    curves = []
-    for w in wins:
-        if method == "argmin":
-            curves.append(None)
-            continue
-        coef, x0 = _parabola(w.x, w.y)
-        curves.append({"coef": coef, "x0": x0, "x_range": (float(w.x.min()), float(w.x.max()))})
+    curves = [None if f is None else
+              {"coef": f[0], "x0": f[1], "x_range": (float(w.x.min()), float(w.x.max()))}
+              for w, f in zip(wins, fits)]
     where = f"local, within {window:g} decades of the best run" if method == "local" else method
     msg = f"{int(used.sum())} of {len(budgets)} budgets used ({where})"
     if edge:
         msg += ("; best run on an edge of the sizes at " + ", ".join(f"{c:.3g}" for c in edge)
-                + (" (left out; edges='keep' uses them)" if edges == "exclude" else " (kept: extrapolated vertices)"))
+                + (" (left out; edges='keep' uses them)" if edges == "exclude"
+                   else " (kept: extrapolated vertices)"))
     flagged = [o["C"] for o in optima if o["used"] and not (o["interior"] and o["opens_up"])]
     if flagged:
-        msg += "; check budgets " + ", ".join(f"{c:.3g}" for c in flagged) + " (vertex outside the runs or parabola opens downward)"
+        msg += ("; check budgets " + ", ".join(f"{c:.3g}" for c in flagged)
+                + " (vertex outside the runs or parabola opens downward)")
 
-    se, ci, draws, sigma = se_asym, None, None, None
     ui = np.flatnonzero(used)
-    if method != "argmin":
-        res = []
-        for w in wins:
-            coef, x0 = _parabola(w.x, w.y)
-            res.append(w.y - np.polyval(coef, w.x - x0))
+    sigma = None
+    if method != "argmin":  # pooled residual level, 3 coefficients per budget off the dof
         dof = sum(len(wins[i].y) - 3 for i in ui)
-        rss = sum(float(res[i] @ res[i]) for i in ui)
+        rss = sum(float(fits[i][3] @ fits[i][3]) for i in ui)
         sigma = float(np.sqrt(rss / dof)) if dof > 0 else None
+    se, ci, draws = se_asym, None, None
     if K:
         if resample == "parametric" and sigma is None:
             raise ValueError("resample='parametric' estimates the noise from the parabolas' "
@@ -386,35 +420,10 @@ def fit_isoflop(
                              "(window) or use resample='runs'")
         rng = np.random.default_rng(seed)
         draws = np.full((K, 4), np.nan)
-        fitted = {}
-        for i in ui:
-            w = wins[i]
-            if method != "argmin":
-                coef, x0 = _parabola(w.x, w.y)
-                fitted[i] = np.polyval(coef, w.x - x0)
         for k in range(K):
-            lv = []
-            for i in ui:
-                w = wins[i]
-                if resample == "runs":
-                    idx = groups[i]
-                    r = idx[rng.integers(0, len(idx), len(idx))]
-                    if method == "argmin":
-                        lv.append(lN[r][int(np.argmin(L[r]))])
-                        continue
-                    if np.unique(N[r]).size < 3:
-                        break  # too few sizes in this resample for a parabola
-                    wk = _window(lN[r], L[r], method, window)
-                    if np.unique(wk.x).size < 3:
-                        break
-                    x, y = wk.x, wk.y
-                elif resample == "residuals":
-                    x, y = w.x, fitted[i] + rng.choice(res[i], size=len(res[i]), replace=True)
-                else:
-                    x, y = w.x, fitted[i] + rng.normal(0, sigma, len(w.x))
-                coef, x0 = _parabola(x, y)
-                lv.append(_vertex(coef, x0, x, y, clamp=True)[0])
-            else:
+            lv = _draw_vertices(rng, resample, method, window, [wins[i] for i in ui],
+                                [fits[i] for i in ui], [groups[i] for i in ui], lN, L, sigma)
+            if lv is not None:
                 p, _, _ = _allocation_fit(budgets[ui], np.exp(lv), fpt)
                 draws[k] = [p[n] for n in ISO_NAMES]
         se, ci = _bootstrap_summary(draws, ISO_NAMES, ci_level)
