@@ -71,22 +71,14 @@ def test_plan_flops_and_horizons():
     assert h == [256 * 100, 256 * 250, 256 * 500, 256 * 750, 256 * 1000]
 
 
-def test_isoflop_parametric_bootstrap_recovers_a_known_exponent():
-    from scaling_lab.lab.analysis import isoflop_parametric_bootstrap
+def test_flops_per_token_fn_is_smooth_and_exact_on_a_quadratic():
+    from scaling_lab.lab.analysis import flops_per_token_fn
 
-    rng = np.random.default_rng(1)
-    budgets = np.array([1e12, 2e12, 4e12, 8e12])
-    a_true, G_true = 0.6, 30.0 * 1e12 ** -0.6
-    N_all, C_all, L_all = [], [], []
-    for C in budgets:
-        n_opt = G_true * C ** a_true
-        Ns = n_opt * np.exp(np.linspace(-1.2, 1.2, 5))
-        N_all += list(Ns); C_all += [C] * 5
-        L_all += list(2.0 - 0.1 * np.log(C / 1e12) + 0.05 * np.log(Ns / n_opt) ** 2 + rng.normal(0, 0.003, 5))
-    r = isoflop_parametric_bootstrap(N_all, C_all, L_all, n_boot=300, seed=0)
-    assert r["a"] == pytest.approx(a_true, abs=0.1)
-    lo, hi = r["ci_a"]
-    assert lo < a_true < hi and hi - lo < 0.5
-    assert r["sigma"] == pytest.approx(0.003, rel=0.8)
-    with pytest.raises(ValueError, match="budgets"):
-        isoflop_parametric_bootstrap(N_all[:3], C_all[:3], L_all[:3])
+    N = np.array([1e4, 2e4, 4e4, 8e4, 1.6e5])
+    fpt = np.exp(1.0 + 0.5 * np.log(N) + 0.03 * np.log(N) ** 2)  # exactly quadratic in log-log
+    f = flops_per_token_fn(N, fpt)
+    assert f(3e4) == pytest.approx(np.exp(1.0 + 0.5 * np.log(3e4) + 0.03 * np.log(3e4) ** 2))
+    assert f(N) == pytest.approx(fpt)
+    with pytest.raises(ValueError, match="at least 3 distinct N"):
+        flops_per_token_fn([1e4, 1e4, 2e4], [1.0, 1.0, 2.0])
+

@@ -5,9 +5,11 @@
   and ``"6n"`` (non-embedding parameters, C = 6 N D; Kaplan et al.'s N);
 * :func:`wsd_costs`        what a set of WSD runs cost when trained as one long run per size with
   cooldown branches, against separate runs (FLOPs from the optimizer steps actually taken, and
-  wall time measured from the runs' evaluation records).
+  wall time measured from the runs' evaluation records);
+* :func:`flops_per_token_fn`  FLOPs per token as a smooth function of N from the runs' shapes.
 
-The minimum of a fitted law along C = f(N) D is ``ChinchillaLaw.optimal_along`` (``laws``).
+The minimum of a fitted law along C = f(N) D is ``ChinchillaLaw.optimal_along`` (``laws``); the
+IsoFLOP vertices and their intervals are ``scaling_lab.fitting.fit_isoflop``.
 """
 
 from __future__ import annotations
@@ -136,48 +138,26 @@ def horizons(longest_tokens: int, n: int, tokens_per_step: int, include=()) -> l
     return sorted(out)
 
 
-def isoflop_parametric_bootstrap(N, C, loss, n_boot: int = 200, seed: int = 0, level: float = 0.95):
-    """Approach 2 with a parametric bootstrap, for grids of few sizes per budget.
+def flops_per_token_fn(N, fpt, deg: int = 2):
+    """FLOPs per token as a smooth function of N, from the runs' own shapes: a polynomial of
+    degree ``deg`` in log N fitted to log FLOPs per token (``N`` and ``fpt`` one value per run,
+    e.g. total parameters and the full count). Returns ``f(N)``, for
+    ``fit_isoflop(..., flops_per_token=f)`` and ``ChinchillaLaw.optimal_along``."""
+    lN = np.log(np.asarray(N, float))
+    lF = np.log(np.asarray(fpt, float))
+    if lN.shape != lF.shape or lN.ndim != 1:
+        raise ValueError(f"N and fpt must be 1-D with one value per run; got shapes {lN.shape} "
+                         f"and {lF.shape}")
+    if not (np.isfinite(lN).all() and np.isfinite(lF).all()):
+        raise ValueError("N and fpt must be positive and finite (drop failed runs first)")
+    distinct = np.unique(lN).size
+    if distinct <= deg:
+        raise ValueError(f"a degree-{deg} polynomial needs at least {deg + 1} distinct N; got "
+                         f"{distinct} (pass a smaller deg)")
+    coef = np.polyfit(lN, lF, deg)
 
-    Per budget a parabola in log N is fitted to the losses; the residuals of all budgets give one
-    noise level sigma (pooled, with 3 fitted coefficients per budget taken off the degrees of
-    freedom). Each resample adds N(0, sigma^2) noise to the fitted losses, refits every parabola,
-    takes its vertex (clamped to the budget's range of N: an almost flat resample cannot send it to
-    infinity) and fits log N_opt = log G + a log C. Resampling the runs themselves, the usual
-    bootstrap, leaves budgets of five runs with three distinct sizes or fewer too often to be
-    stable. Returns a dict with ``a``, ``G`` (point estimates), ``sigma``,
-    ``draws`` (n_boot x 2: a, G), ``ci_a`` and per-budget ``C``, ``N_opt`` (vertices clamped to
-    the budget's sizes in the point estimate too; ``interior`` says which needed no clamping)."""
-    N, C, L = (np.asarray(v, float) for v in (N, C, loss))
-    budgets = np.unique(np.round(C, 6 - int(np.floor(np.log10(C.max())))))
-    groups = [np.flatnonzero(np.isclose(C, b, rtol=1e-6)) for b in budgets]
-    if len(groups) < 2 or any(len(g) < 4 for g in groups):
-        raise ValueError("need >= 2 budgets with >= 4 runs each (a parabola and one residual)")
-    x = [np.log(N[g]) for g in groups]
-    fits = [np.polyfit(xi, L[g], 2) for xi, g in zip(x, groups)]
-    resid = np.concatenate([L[g] - np.polyval(p, xi) for p, xi, g in zip(fits, x, groups)])
-    dof = len(resid) - 3 * len(groups)
-    sigma = float(np.sqrt(resid @ resid / dof))
+    def f(n):
+        return np.exp(np.polyval(coef, np.log(np.asarray(n, float))))
 
-    def vertex(p, xi, clamp):
-        if p[0] <= 0:
-            v = xi[np.argmin(np.polyval(p, xi))]
-        else:
-            v = -p[1] / (2 * p[0])
-        return float(np.clip(v, xi.min(), xi.max())) if clamp else float(v)
+    return f
 
-    def allocation(ps, clamp):
-        lv = np.array([vertex(p, xi, clamp) for p, xi in zip(ps, x)])
-        a, lg = np.polyfit(np.log(budgets), lv, 1)
-        return a, float(np.exp(lg)), np.exp(lv)
-
-    a, G, N_opt = allocation(fits, clamp=True)
-    rng = np.random.default_rng(seed)
-    draws = np.empty((n_boot, 2))
-    for k in range(n_boot):
-        ps = [np.polyfit(xi, np.polyval(p, xi) + rng.normal(0, sigma, len(xi)), 2)
-              for p, xi in zip(fits, x)]
-        draws[k, 0], draws[k, 1], _ = allocation(ps, clamp=True)
-    q = (1 - level) / 2
-    return {"a": float(a), "G": G, "sigma": sigma, "draws": draws, "C": budgets, "N_opt": N_opt,
-            "ci_a": tuple(np.quantile(draws[:, 0], [q, 1 - q]))}

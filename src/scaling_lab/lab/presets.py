@@ -155,72 +155,52 @@ def check_lofn(df, max_rms: float | None = None, bootstrap: int = 200, n_col="pa
             "alpha_ci": (lo, hi)}
 
 
-def check_isoflop(df, bootstrap: int = 200, n_col="params_total", min_budgets: int = 3):
-    """Per-budget parabolas in log N (N total params: Hoffmann's N), interior minima, and
-    N_opt = G C^a with a bootstrap interval. FLOPs are the plan's (full) count."""
+def check_isoflop(df, bootstrap: int = 200, n_col="params_total", min_budgets: int = 3,
+                  residual_draws: int = 2000):
+    """IsoFLOP acceptance: ``fitting.fit_isoflop`` on the plan's runs (N = ``n_col``, total
+    params: Hoffmann's N; C = the plan's budgets, full FLOPs), N_opt = G C^a with two bootstrap
+    intervals (runs resampled within budgets; parabola residuals resampled). Passes if every
+    budget's best run is inside its sizes with an interior vertex of an upward parabola, and at
+    least ``min_budgets`` budgets enter the fit. Tokens per parameter use the runs' full FLOPs
+    per token (``analysis.flops_per_token_fn``)."""
     import numpy as np
 
     from scaling_lab.fitting import fit_isoflop
 
+    from .analysis import flops_per_token_fn
+
     df = df[df["status"] == "ok"]
-    fit = fit_isoflop(df[n_col].to_numpy(float), df["budget"].to_numpy(float),
-                      df["val_loss"].to_numpy(float), method="parabola", bootstrap=bootstrap,
-                      seed=0)
+    N = df[n_col].to_numpy(float)
+    C = df["budget"].to_numpy(float)
+    L = df["val_loss"].to_numpy(float)
+    fpt = flops_per_token_fn(N, df["flops_per_token_full"].to_numpy(float))
+    try:
+        fit = fit_isoflop(N, C, L, bootstrap=bootstrap, resample="runs", seed=0,
+                          flops_per_token=fpt)
+        rfit = fit_isoflop(N, C, L, bootstrap=residual_draws, resample="residuals", seed=0,
+                           flops_per_token=fpt)
+    except ValueError as e:
+        return {"ok": False, "lines": [f"IsoFLOP: no fit ({e}) -> FAILED"], "fit": None,
+                "a": math.nan, "a_ci": (math.nan, math.nan),
+                "a_ci_residual": (math.nan, math.nan)}
     lines, ok = [], True
-    for o in fit.optima:
-        sub = df[np.isclose(df["budget"], o["C"], rtol=1e-6)].sort_values(n_col)
-        best = int(np.argmin(sub["val_loss"].to_numpy()))
-        best_inside = 0 < best < len(sub) - 1
-        good = bool(o["interior"] and o["opens_up"] and best_inside)
+    tpp = fit.tokens_per_param()
+    for o, t in zip(fit.optima, tpp):
+        good = bool(o["inside"] and o["interior"] and o["opens_up"])
         ok &= good
-        fpt = float(np.interp(np.log(o["N_opt"]), np.log(sub[n_col]),
-                              sub["flops_per_token_full"]))
-        lines.append(f"  C={o['C']:.3g}: N_opt={o['N_opt']:,.0f} (tokens/param ~"
-                     f"{o['C'] / fpt / o['N_opt']:.0f}), best run {best + 1} of {len(sub)}, "
-                     f"vertex interior={o['interior']} -> {'ok' if good else 'FAILED'}")
-    ok &= len(fit.optima) >= min_budgets
+        where = "best run inside the sizes" if o["inside"] else "best run on an edge (left out)"
+        lines.append(f"  C={o['C']:.3g}: N_opt={o['N_opt']:,.0f} (tokens/param ~{t:.0f}), "
+                     f"{where}, vertex interior={o['interior']} -> {'ok' if good else 'FAILED'}")
+    ok &= int(fit.used.sum()) >= min_budgets
     a = fit.params["a"]
     ci = fit.ci["a"] if fit.ci else (math.nan, math.nan)
-    rci = residual_bootstrap_a(df, n_col=n_col, seed=0)
-    head = (f"IsoFLOP over {len(fit.optima)} budgets (N = total params, C = full FLOPs): "
-            f"N_opt ~ C^a, a={a:.3f}, 95% interval [{ci[0]:.3f}, {ci[1]:.3f}] (runs resampled "
-            f"within budgets), [{rci[0]:.3f}, {rci[1]:.3f}] (parabola residuals resampled) -> "
-            f"{'ok' if ok else 'FAILED'}")
+    rci = rfit.ci["a"] if rfit.ci else (math.nan, math.nan)
+    head = (f"IsoFLOP over {int(fit.used.sum())} of {len(fit.optima)} budgets (N = total params, "
+            f"C = full FLOPs): N_opt ~ C^a, a={a:.3f}, 95% interval [{ci[0]:.3f}, {ci[1]:.3f}] "
+            f"(runs resampled within budgets), [{rci[0]:.3f}, {rci[1]:.3f}] (parabola residuals "
+            f"resampled) -> {'ok' if ok else 'FAILED'}")
     return {"ok": bool(ok), "lines": [head] + lines, "fit": fit, "a": a, "a_ci": ci,
             "a_ci_residual": rci}
-
-
-def residual_bootstrap_a(df, n_col="params_total", draws: int = 2000, seed: int = 0,
-                         level: float = 0.95):
-    """Percentile interval of a (N_opt ~ C^a) from a residual bootstrap of the per-budget parabolas:
-    every budget keeps all its sizes; each draw adds resampled residuals to the fitted parabola and
-    refits its vertex. (Resampling runs within a budget of 5 sizes often leaves 3 distinct sizes
-    whose parabola extrapolates wildly; this keeps the design fixed.)"""
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    groups = []
-    for C, sub in df.groupby("budget"):
-        x = np.log(sub[n_col].to_numpy(float))
-        y = sub["val_loss"].to_numpy(float)
-        x0 = x.mean()
-        coef = np.polyfit(x - x0, y, 2)
-        fitted = np.polyval(coef, x - x0)
-        groups.append((np.log(C), x - x0, x0, fitted, y - fitted))
-    lc = np.array([g[0] for g in groups])
-    out = []
-    for _ in range(draws):
-        lno = []
-        for _, xc, x0, fitted, res in groups:
-            ystar = fitted + rng.choice(res, size=len(res), replace=True)
-            c2, c1, _ = np.polyfit(xc, ystar, 2)
-            if not c2 > 0:
-                break
-            lno.append(x0 - c1 / (2 * c2))
-        else:
-            out.append(np.polyfit(lc, lno, 1)[0])
-    q = (1 - level) / 2
-    return tuple(float(v) for v in np.quantile(out, [q, 1 - q])) if out else (math.nan, math.nan)
 
 
 # ----------------------------------------------------------------------------- the presets
