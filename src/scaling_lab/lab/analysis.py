@@ -6,7 +6,10 @@
 * :func:`wsd_costs`        what a set of WSD runs cost when trained as one long run per size with
   cooldown branches, against separate runs (FLOPs from the optimizer steps actually taken, and
   wall time measured from the runs' evaluation records);
-* :func:`flops_per_token_fn`  FLOPs per token as a smooth function of N from the runs' shapes.
+* :func:`flops_per_token_fn`  FLOPs per token as a smooth function of N from the runs' shapes;
+* :func:`envelope_fit`     approach 1 on a results frame, keeping edge points only if it must;
+* :func:`allocation_by_convention`  approaches 1 and 3 on the same runs counted either way;
+* :func:`best_learning_rate`  per schedule and length, the run at the best learning rate.
 
 The minimum of a fitted law along C = f(N) D is ``ChinchillaLaw.optimal_along`` (``laws``); the
 IsoFLOP vertices and their intervals are ``scaling_lab.fitting.fit_isoflop``.
@@ -161,3 +164,67 @@ def flops_per_token_fn(N, fpt, deg: int = 2):
 
     return f
 
+
+def envelope_fit(df, n_bins: int = 10):
+    """Approach 1 (``fitting.fit_envelope``) on a results frame with columns ``run``, ``N``,
+    ``C`` and ``val_loss``: envelope points won by the smallest or the largest size are dropped
+    (the optimum may lie outside the grid); if that leaves too few, they are kept and the
+    message says so."""
+    from scaling_lab.fitting import fit_envelope
+
+    runs = {"run": df["run"].to_numpy(), "N": df["N"].to_numpy(float),
+            "C": df["C"].to_numpy(float), "loss": df["val_loss"].to_numpy(float)}
+    try:
+        return fit_envelope(runs, n_bins=n_bins)
+    except ValueError:  # every envelope point on an edge size: keep them
+        fit = fit_envelope(runs, n_bins=n_bins, drop_edges=False)
+        return dataclasses.replace(fit, message=fit.message + "; points won by the smallest or "
+                                   "largest size kept (too few others): optimum may lie outside "
+                                   "the grid")
+
+
+def allocation_by_convention(runs, convention: str, flops_per_token_full, seed: int = 0,
+                             n_budgets: int = 5, N_range=(1e1, 1e12)) -> dict:
+    """Approaches 1 and 3 on the same runs counted in one convention (``with_convention``):
+    the envelope's exponent a, and the fitted L(N, D) minimised along C = f(N) D at
+    ``n_budgets`` budgets log-spaced over the runs' range of C (f the full count, a function of
+    total N, or 6N), with its exponent, and N_opt and tokens per parameter at the middle budget.
+
+    runs: a results frame (one row per run) with ``run``, ``tokens``, ``val_loss`` and the
+    columns ``with_convention`` reads; any ``N``, ``C``, ``fpt`` columns are recomputed."""
+    from scaling_lab.fitting import fit_chinchilla
+
+    df = with_convention(runs.drop(columns=[c for c in ("N", "C", "fpt") if c in runs]),
+                         convention)
+    env = envelope_fit(df)
+    with np.errstate(over="ignore", invalid="ignore"):  # far-off starts overflow harmlessly
+        f3 = fit_chinchilla(df["N"], df["tokens"], df["val_loss"], seed=seed)
+    f = flops_per_token_full if convention == "full" else (lambda N: 6.0 * np.asarray(N))
+    Cs = np.exp(np.linspace(np.log(df["C"].min()), np.log(df["C"].max()), n_budgets))
+    o = f3.law.optimal_along(Cs, f, N_range=N_range)
+    a3 = float(np.polyfit(np.log(Cs), np.log(o.N_opt), 1)[0])
+    Cm = float(np.exp(np.mean(np.log(Cs))))
+    Nm = float(np.exp(np.interp(np.log(Cm), np.log(Cs), np.log(o.N_opt))))
+    return {
+        "convention": convention,
+        "a (approach 1)": float(env.params["a"]),
+        "a (approach 3)": a3,
+        "tokens/param at mid C (approach 3)": float(Cm / f(Nm) / Nm),
+        "mid C": Cm,
+        "N_opt at mid C": Nm,
+    }
+
+
+def best_learning_rate(df, index: str = "tokens", columns: str = "schedule",
+                       lr: str = "lr_mult", loss: str = "val_loss") -> dict:
+    """Each (``columns``, ``index``) cell's best run over the learning rates tried: ``rows`` (the
+    best runs, a frame), and tables (``index`` x ``columns``) of their ``loss`` and ``lr``. With
+    the defaults: per schedule and run length, the peak-learning-rate multiple that ended lowest
+    (chapter 8's comparison of schedules, each at its own best learning rate)."""
+    missing = [c for c in (index, columns, lr, loss) if c not in df]
+    if missing:
+        raise ValueError(f"df has no column {missing[0]!r}; found: {', '.join(map(str, df))}")
+    rows = df.loc[df.groupby([columns, index])[loss].idxmin()]
+    return {"rows": rows,
+            "loss": rows.pivot_table(index=index, columns=columns, values=loss),
+            "lr": rows.pivot_table(index=index, columns=columns, values=lr)}
