@@ -9,15 +9,20 @@ pytestmark = pytest.mark.slow
 CH = "07_lab_compute_optimal"
 
 
-def _interior_budgets(build) -> int:
-    """Budgets whose best run is neither the smallest nor the largest size, recounted from the
-    build's own store (the runs chapter 7 read)."""
+def _iso(build):
+    """The IsoFLOP runs chapter 7 read, from the build's own store (full count)."""
     from scaling_lab.lab.analysis import with_convention
     from scaling_lab.lab.presets import get_preset
 
     store = build.out / "stage" / "notebooks" / "lab_results" / "smoke.jsonl"
     iso = with_convention(get_preset("smoke").frame("isoflop", str(store)), "full")
-    iso = iso[iso.status == "ok"]
+    return iso[iso.status == "ok"]
+
+
+def _interior_budgets(build) -> int:
+    """Budgets whose best run is neither the smallest nor the largest size, recounted from the
+    build's own store (the runs chapter 7 read)."""
+    iso = _iso(build)
     n = 0
     for _, sub in iso.groupby("budget"):
         best = sub.sort_values("N")["val_loss"].to_numpy().argmin()
@@ -31,6 +36,30 @@ def test_isoflop_sweep(smoke_build):
     assert smoke_build.number(CH, "l7_n_runs") == 52
     assert smoke_build.number(CH, "l7_sizes_per_budget") == 4
     assert smoke_build.number(CH, "l7_spacing") == pytest.approx(2 ** (1 / 6), abs=0.01)
+
+
+def test_approach_2_is_the_package_estimator(smoke_build):
+    """Section 2's exponent, interval and tokens per parameter are fit_isoflop's (local
+    parabolas, edge budgets left out, parametric bootstrap with the smoke preset's 100 draws),
+    refitted here from the build's store."""
+    import numpy as np
+
+    from scaling_lab.fitting import fit_isoflop
+    from scaling_lab.lab.analysis import flops_per_token_fn
+
+    iso = _iso(smoke_build)
+    fpt = flops_per_token_fn(iso["N"], iso["fpt"])
+    fit = fit_isoflop(iso["N"], iso["budget"], iso["val_loss"], bootstrap=100,
+                      resample="parametric", seed=0, flops_per_token=fpt)
+    num = lambda k: smoke_build.number(CH, k)  # noqa: E731
+    assert num("l7_n_interior") == int(fit.inside.sum())
+    assert num("l7_a2") == pytest.approx(fit.a, abs=0.0051)
+    assert num("l7_a2_lo") == pytest.approx(fit.ci["a"][0], abs=0.0051)
+    assert num("l7_a2_hi") == pytest.approx(fit.ci["a"][1], abs=0.0051)
+    assert num("l7_sigma") == pytest.approx(fit.diagnostics["sigma"], abs=0.00051)
+    mid = fit.at(float(np.exp(np.mean(np.log(fit.budgets)))))
+    assert num("l7_tpp2") == pytest.approx(mid.tokens_per_param, abs=0.51)
+    assert num("l7_tpp_first") == pytest.approx(fit.tokens_per_param()[fit.used][0], abs=0.51)
 
 
 def test_exponent_and_ratio(smoke_build):

@@ -93,6 +93,11 @@ def test_fit_isoflop(runs, capsys):
     assert len(d["optima"]) == 5 and {"C", "N_opt", "D_opt", "loss_opt", "interior"} <= set(d["optima"][0])
     rc, out, _ = run(["fit", "isoflop", runs, "--method", "argmin"], capsys)
     assert rc == 0 and "argmin" in out and "N_opt" in out
+    rc, out, _ = run(["fit", "isoflop", runs, "--json", "--bootstrap", "50", "--resample",
+                      "parametric", "--method", "parabola", "--keep-edges"], capsys)
+    d = json.loads(out)
+    assert d["resample"] == "parametric" and d["method"] == "parabola"
+    assert abs(d["a"] - LAW.a) < 0.03 and all(o["used"] for o in d["optima"])
 
 
 def test_fit_power(runs, capsys):

@@ -356,13 +356,170 @@ def test_isoflop_exact_vertex_and_bootstrap():
     assert "interior" in res.summary()
 
 
-def test_isoflop_flags_vertex_outside_the_runs():
+def test_isoflop_edge_budgets_are_reported_and_left_out():
     law = ChinchillaLaw(1.8, 480.0, 2000.0, 0.35, 0.37)
     N, C, L = isoflop_runs(law, np.logspace(18, 22, 5))
     N2, C2, L2 = isoflop_runs(law, [1e23], span=0.3, shift=-1.0)  # all runs far too small
-    res = fit_isoflop(np.r_[N, N2], np.r_[C, C2], np.r_[L, L2])
-    assert res.diagnostics["interior"] == [True] * 5 + [False]
-    assert "check budgets 1e+23" in res.message
+    N, C, L = np.r_[N, N2], np.r_[C, C2], np.r_[L, L2]
+    res = fit_isoflop(N, C, L)
+    assert res.inside.tolist() == [True] * 5 + [False]
+    assert res.used.tolist() == [True] * 5 + [False]
+    assert res.diagnostics["edge_budgets"] == [1e23]
+    assert "best run on an edge of the sizes at 1e+23 (left out" in res.message
+    assert res.a == pytest.approx(law.a, abs=0.01)  # the edge budget does not pull a
+    assert len(res.residuals) == 5
+    kept = fit_isoflop(N, C, L, edges="keep")
+    assert kept.used.all() and kept.optima[-1]["interior"] is False
+    assert "check budgets 1e+23" in kept.message
+    assert abs(kept.a - law.a) > 3 * abs(res.a - law.a)  # the extrapolated vertex pulls a
+    # too few budgets left: the error names them and the way out
+    with pytest.raises(ValueError, match=r"got 2; 1 budget\(s\) have their best run on the edge .*"
+                       r"1e\+23.*edges='keep'"):
+        fit_isoflop(N[27:], C[27:], L[27:])
+
+
+def _wide_grid(law, noise, seed, n_budgets=8, n_sizes=13, margin=0.3):
+    """The same 13 sizes over two decades at every budget; the budgets move the optimum from
+    `margin` decades above the smallest size to `margin` below the largest, so every budget
+    sees an asymmetric stretch of its valley."""
+    n0 = law.optimal(1e18).N_opt
+    sizes = np.logspace(np.log10(n0) - margin, np.log10(n0) - margin + 2, n_sizes)
+    budgets = 10 ** np.linspace(18, 18 + (2 - 2 * margin) / law.a, n_budgets)
+    N, C = np.tile(sizes, n_budgets), np.repeat(budgets, n_sizes)
+    L = law.isoflop(C, N) * np.exp(noise * np.random.default_rng(seed).standard_normal(N.size))
+    return N, C, L
+
+
+@pytest.mark.parametrize("alpha, beta", [(0.25, 0.5), (0.34, 0.28)])
+def test_isoflop_local_fit_recovers_a_on_wide_asymmetric_grids(alpha, beta):
+    """Two decades of N per budget, the optimum moving across the grid, 0.3 % noise: one
+    parabola over the whole span misses a (its vertex is pulled towards the middle of the
+    sizes, more so the further the optimum is from it); the default local fit does not."""
+    law = ChinchillaLaw(1.8, 480.0, 2000.0, alpha, beta)
+    err_local, err_whole = [], []
+    for seed in range(8):
+        N, C, L = _wide_grid(law, noise=0.003, seed=seed)
+        err_local.append(fit_isoflop(N, C, L).a - law.a)
+        err_whole.append(fit_isoflop(N, C, L, method="parabola").a - law.a)
+    assert abs(np.mean(err_local)) < 0.012
+    assert abs(np.mean(err_whole)) > 0.018
+    assert abs(np.mean(err_whole)) > 3 * abs(np.mean(err_local))
+    # noise-free: what is left is the bias of each estimator
+    N, C, L = _wide_grid(law, noise=0.0, seed=0)
+    assert fit_isoflop(N, C, L).a == pytest.approx(law.a, abs=0.007)
+    assert abs(fit_isoflop(N, C, L, method="parabola").a - law.a) > 0.015
+
+
+def test_isoflop_local_window_is_the_whole_of_a_narrow_grid():
+    law = ChinchillaLaw(1.8, 480.0, 2000.0, 0.35, 0.37)
+    N, C, L = isoflop_runs(law, np.logspace(18, 22, 5), per_budget=7, span=0.5, noise=0.003,
+                           rng=np.random.default_rng(0))
+    loc, whole = fit_isoflop(N, C, L), fit_isoflop(N, C, L, method="parabola")
+    assert loc.a == whole.a and loc.N_opt.tolist() == whole.N_opt.tolist()
+    # sizes 1/6 decade apart: a window of 0.3 decades keeps the best run and one size each side
+    lo, hi = fit_isoflop(N, C, L, window=0.3).curves[2]["x_range"]
+    assert hi - lo == pytest.approx(2 * np.log(10) / 6, rel=1e-9)
+    # the fitted valley passes through its vertex, and is a least-squares parabola of the runs
+    k = 2
+    assert loc.curve(k, loc.N_opt[k]) == pytest.approx(loc.loss_opt[k], rel=1e-12)
+    sel = C == loc.budgets[k]
+    coef = np.polyfit(np.log(N[sel]), L[sel], 2)
+    assert loc.curve(k, N[sel]) == pytest.approx(np.polyval(coef, np.log(N[sel])), rel=1e-9)
+
+
+def _parabola_grid(seed, noise=0.003, a_true=0.6, n_sizes=5, budgets=(1e12, 2e12, 4e12, 8e12)):
+    """Losses that are exact parabolas in log N with known vertices N_opt = G C^a, plus noise."""
+    rng = np.random.default_rng(seed)
+    G_true = 30.0 * 1e12**-a_true
+    N_all, C_all, L_all = [], [], []
+    for C in budgets:
+        n_opt = G_true * C**a_true
+        Ns = n_opt * np.exp(np.linspace(-1.2, 1.2, n_sizes))
+        N_all += list(Ns)
+        C_all += [C] * n_sizes
+        L_all += list(2.0 - 0.1 * np.log(C / 1e12) + 0.05 * np.log(Ns / n_opt) ** 2
+                      + rng.normal(0, noise, n_sizes))
+    return np.array(N_all), np.array(C_all), np.array(L_all), a_true, G_true
+
+
+def test_isoflop_parametric_bootstrap_on_synthetic_parabolas():
+    covered, widths, estimates = 0, [], []
+    for seed in range(20):
+        N, C, L, a_true, G_true = _parabola_grid(seed)
+        res = fit_isoflop(N, C, L, bootstrap=200, resample="parametric", seed=0)
+        lo, hi = res.ci["a"]
+        covered += lo <= a_true <= hi
+        widths.append(hi - lo)
+        estimates.append(res.a)
+        assert res.diagnostics["sigma"] == pytest.approx(0.003, rel=0.8)
+    # a 95 % interval covers the truth in most of 20 independent data sets
+    assert covered >= 16
+    # width: about 2 x 1.96 x the spread of a over independent data sets
+    assert 0.5 < np.median(widths) / (3.92 * np.std(estimates, ddof=1)) < 2.0
+    N, C, L, a_true, G_true = _parabola_grid(1)
+    res = fit_isoflop(N, C, L, bootstrap=300, resample="parametric", seed=0)
+    assert res.a == pytest.approx(a_true, abs=0.1)
+    assert res.G == res.G_N
+    assert res.bootstrap.shape == (300, 4) and np.isfinite(res.bootstrap).all()
+    assert "parametric, noise sigma" in res.message
+    # seeded: the same seed gives the same draws
+    again = fit_isoflop(N, C, L, bootstrap=300, resample="parametric", seed=0)
+    assert np.array_equal(res.bootstrap, again.bootstrap)
+    # noise 10x larger: interval about 10x wider
+    Nn, Cn, Ln, *_ = _parabola_grid(1, noise=0.03)
+    wide = fit_isoflop(Nn, Cn, Ln, bootstrap=300, resample="parametric", seed=0)
+    ratio = np.diff(wide.ci["a"])[0] / np.diff(res.ci["a"])[0]
+    assert 4 < ratio < 25
+
+
+@pytest.mark.parametrize("resample", ["runs", "residuals", "parametric"])
+def test_isoflop_every_resample_mode_brackets_the_truth(resample):
+    law = ChinchillaLaw(1.8, 480.0, 2000.0, 0.35, 0.37)
+    N, C, L = isoflop_runs(law, np.logspace(18, 22, 9), noise=0.003, rng=np.random.default_rng(2))
+    res = fit_isoflop(N, C, L, bootstrap=200, resample=resample, seed=0)
+    lo, hi = res.ci["a"]
+    assert lo <= law.a <= hi and 0.002 < hi - lo < 0.1
+    assert res.resample == resample and res.to_dict()["resample"] == resample
+    assert np.isfinite(res.bootstrap).all(1).sum() >= 190
+    n_lo, n_hi = res.at(1e21).N_opt_ci
+    assert n_lo < law.optimal(1e21).N_opt < n_hi
+
+
+def test_isoflop_tokens_per_param_with_a_flops_per_token_function():
+    law = ChinchillaLaw(1.8, 480.0, 2000.0, 0.35, 0.37)
+    N, C, L = isoflop_runs(law, np.logspace(18, 22, 5), noise=0.002, rng=np.random.default_rng(0))
+    six = fit_isoflop(N, C, L, bootstrap=50)
+    assert six.tokens_per_param(1e21) == pytest.approx(1e21 / (6 * six.predict(1e21)[0] ** 2))
+    assert six.tokens_per_param().tolist() == pytest.approx(
+        [o["D_opt"] / o["N_opt"] for o in six.optima])
+
+    def full(n):  # FLOPs per token counted in full: 6N plus a fixed 2e8 (attention, logits)
+        return 6 * np.asarray(n) + 2e8
+
+    res = fit_isoflop(N, C, L, flops_per_token=full, bootstrap=50)
+    assert res.a == six.a  # the vertices do not depend on how D is counted
+    for o in res.optima:
+        assert o["D_opt"] == pytest.approx(o["C"] / full(o["N_opt"]), rel=1e-12)
+    p = res.at(1e21)
+    assert p.N_opt == pytest.approx(six.predict(1e21)[0], rel=1e-12)
+    assert p.D_opt == pytest.approx(1e21 / full(p.N_opt), rel=1e-12)
+    assert p.tokens_per_param == pytest.approx(p.D_opt / p.N_opt, rel=1e-12)
+    assert p.tokens_per_param < six.at(1e21).tokens_per_param  # more FLOPs per token, fewer tokens
+    lo, hi = p.tokens_per_param_ci
+    assert lo < p.tokens_per_param < hi
+    assert res.b != pytest.approx(1 - res.a)  # with f != 6N, a + b is not 1
+    assert fit_isoflop(N, C, L).at(1e21).N_opt_ci is None
+
+
+def test_budget_groups_is_the_one_rule():
+    from scaling_lab.fitting import budget_groups
+
+    b, g = budget_groups([1e20, 2e20, 1.0000001e20, 2e20 * (1 + 1e-12)])
+    assert b.tolist() == [1e20, 2e20] and [x.tolist() for x in g] == [[0, 2], [1, 3]]
+    b, g = budget_groups([1e20, 1.01e20], digits=2)
+    assert b.tolist() == [1e20] and g[0].tolist() == [0, 1]
+    with pytest.raises(ValueError, match="C must be positive"):
+        budget_groups([1e20, -1])
 
 
 def test_isoflop_budget_matching_is_to_6_significant_digits():
@@ -377,15 +534,28 @@ def test_isoflop_bad_input():
     N, C, L = isoflop_runs(law, [1e19, 1e20, 1e21])
     with pytest.raises(ValueError, match=r"budget C=1e\+20 has 2 runs; a parabola needs at least 3 per budget"):
         fit_isoflop(np.r_[N[:9], N[9:11], N[18:]], np.r_[C[:9], C[9:11], C[18:]], np.r_[L[:9], L[9:11], L[18:]])
-    assert fit_isoflop(np.r_[N[:9], N[9:11], N[18:]], np.r_[C[:9], C[9:11], C[18:]], np.r_[L[:9], L[9:11], L[18:]], method="argmin")
+    assert fit_isoflop(np.r_[N[:9], N[9:11], N[18:]], np.r_[C[:9], C[9:11], C[18:]], np.r_[L[:9], L[9:11], L[18:]],
+                       method="argmin", edges="keep")
     with pytest.raises(ValueError, match=r"fit_isoflop needs at least 3 budgets \(2 parameters\); got 2"):
         fit_isoflop(N[:18], C[:18], L[:18])
     with pytest.raises(ValueError, match=r"C must be positive and finite: found -1 at index 0"):
         fit_isoflop(N, np.r_[-1, C[1:]], L)
     with pytest.raises(ValueError, match=r"N has 27 values but C has 26"):
         fit_isoflop(N, C[1:], L)
-    with pytest.raises(ValueError, match=r"method must be 'parabola' or 'argmin'"):
+    with pytest.raises(ValueError, match=r"method must be one of 'local', 'parabola', 'argmin'; got 'cubic'"):
         fit_isoflop(N, C, L, method="cubic")
+    with pytest.raises(ValueError, match=r"resample must be one of 'runs', 'residuals', 'parametric'"):
+        fit_isoflop(N, C, L, bootstrap=10, resample="jackknife")
+    with pytest.raises(ValueError, match=r"edges must be one of 'exclude', 'keep'"):
+        fit_isoflop(N, C, L, edges="drop")
+    with pytest.raises(ValueError, match=r"window must be a positive number of decades"):
+        fit_isoflop(N, C, L, window=0)
+    with pytest.raises(TypeError, match=r"flops_per_token must be a function of N"):
+        fit_isoflop(N, C, L, flops_per_token=6.0)
+    with pytest.raises(ValueError, match=r"with method='argmin' use resample='runs'"):
+        fit_isoflop(N, C, L, method="argmin", bootstrap=10, resample="parametric")
+    with pytest.raises(ValueError, match=r"every window has exactly 3 runs"):
+        fit_isoflop(N[::3], C[::3], L[::3], bootstrap=10, resample="parametric")
 
 
 def test_envelope_recovers_allocation_exponent():

@@ -1,7 +1,9 @@
 """``scaling-lab fit {chinchilla,isoflop,power}`` and ``scaling-lab optimal``.
 
     scaling-lab fit chinchilla RUNS.csv [--bootstrap K] [--seed S] [--json]
-    scaling-lab fit isoflop RUNS.csv [--method parabola|argmin] [--bootstrap K] [--json]
+    scaling-lab fit isoflop RUNS.csv [--method local|parabola|argmin] [--window DECADES]
+                                     [--keep-edges] [--bootstrap K] [--resample runs|residuals|parametric]
+                                     [--json]
     scaling-lab fit power RUNS.csv --x COL --y COL [--offset] [--method log|nls] [--json]
     scaling-lab optimal --law NAME|FIT.json --flops C [--json]
 
@@ -94,7 +96,10 @@ def cmd_isoflop(args) -> int:
     from .fitting import fit_isoflop
 
     df = read_runs(args.runs)
-    res = fit_isoflop(df["N"].to_numpy(), df["C"].to_numpy(), df["loss"].to_numpy(), method=args.method, bootstrap=args.bootstrap, seed=args.seed)
+    res = fit_isoflop(df["N"].to_numpy(), df["C"].to_numpy(), df["loss"].to_numpy(),
+                      method=args.method, window=args.window,
+                      edges="keep" if args.keep_edges else "exclude", bootstrap=args.bootstrap,
+                      resample=args.resample, seed=args.seed)
     _print(res, args.json)
     return 0
 
@@ -192,7 +197,16 @@ def register(subparsers) -> None:
 
     p = kinds.add_parser("isoflop", help="approach 2: per-budget optima, then N_opt ~ C^a, D_opt ~ C^b")
     common(p)
-    p.add_argument("--method", choices=("parabola", "argmin"), default="parabola")
+    p.add_argument("--method", choices=("local", "parabola", "argmin"), default="local",
+                   help="vertex per budget: a parabola within --window decades of the best run "
+                        "(default), one over all runs, or the best run")
+    p.add_argument("--window", type=float, default=1.0,
+                   help="decades of N either side of a budget's best run (default 1)")
+    p.add_argument("--keep-edges", action="store_true",
+                   help="use budgets whose best run is their smallest or largest size "
+                        "(left out by default: their vertex is an extrapolation)")
+    p.add_argument("--resample", choices=("runs", "residuals", "parametric"), default="runs",
+                   help="what the bootstrap resamples (default: runs within each budget)")
     p.set_defaults(func=cmd_isoflop)
 
     p = kinds.add_parser("power", help="y = A x^-alpha (or E + A x^-alpha with --offset) between two columns")

@@ -72,22 +72,76 @@ def test_plan_flops_and_horizons():
     assert h == [256 * 100, 256 * 250, 256 * 500, 256 * 750, 256 * 1000]
 
 
-def test_isoflop_parametric_bootstrap_recovers_a_known_exponent():
-    from scaling_lab.lab.analysis import isoflop_parametric_bootstrap
+def test_flops_per_token_fn_is_smooth_and_exact_on_a_quadratic():
+    from scaling_lab.lab.analysis import flops_per_token_fn
 
-    rng = np.random.default_rng(1)
-    budgets = np.array([1e12, 2e12, 4e12, 8e12])
-    a_true, G_true = 0.6, 30.0 * 1e12 ** -0.6
-    N_all, C_all, L_all = [], [], []
-    for C in budgets:
-        n_opt = G_true * C ** a_true
-        Ns = n_opt * np.exp(np.linspace(-1.2, 1.2, 5))
-        N_all += list(Ns); C_all += [C] * 5
-        L_all += list(2.0 - 0.1 * np.log(C / 1e12) + 0.05 * np.log(Ns / n_opt) ** 2 + rng.normal(0, 0.003, 5))
-    r = isoflop_parametric_bootstrap(N_all, C_all, L_all, n_boot=300, seed=0)
-    assert r["a"] == pytest.approx(a_true, abs=0.1)
-    lo, hi = r["ci_a"]
-    assert lo < a_true < hi and hi - lo < 0.5
-    assert r["sigma"] == pytest.approx(0.003, rel=0.8)
-    with pytest.raises(ValueError, match="budgets"):
-        isoflop_parametric_bootstrap(N_all[:3], C_all[:3], L_all[:3])
+    N = np.array([1e4, 2e4, 4e4, 8e4, 1.6e5])
+    fpt = np.exp(1.0 + 0.5 * np.log(N) + 0.03 * np.log(N) ** 2)  # exactly quadratic in log-log
+    f = flops_per_token_fn(N, fpt)
+    assert f(3e4) == pytest.approx(np.exp(1.0 + 0.5 * np.log(3e4) + 0.03 * np.log(3e4) ** 2))
+    assert f(N) == pytest.approx(fpt)
+    with pytest.raises(ValueError, match="at least 3 distinct N"):
+        flops_per_token_fn([1e4, 1e4, 2e4], [1.0, 1.0, 2.0])
+
+
+def _law_runs(law, fpt_extra=0.0):
+    """Final losses of runs drawn from a known law: 8 sizes x 10 token counts, total N = 2 x
+    non-embedding N, full FLOPs per token 6N (+ a constant)."""
+    rows = []
+    for i, n in enumerate(np.logspace(4, 5.5, 8)):
+        for d in np.logspace(6, 8.5, 10):
+            rows.append({"run": f"r{i}", "params_total": n, "params_non_embedding": n / 2,
+                         "flops_per_token_full": 6 * n + fpt_extra, "tokens": d,
+                         "val_loss": float(law.loss(n, d))})
+    return pd.DataFrame(rows)
+
+
+def test_allocation_by_convention_recovers_the_law_and_moves_with_the_count():
+    from scaling_lab.lab.analysis import allocation_by_convention
+
+    law = ChinchillaLaw(1.5, 300.0, 900.0, 0.35, 0.3)
+    runs = _law_runs(law)
+    full = allocation_by_convention(runs, "full", lambda N: 6.0 * np.asarray(N))
+    assert full["a (approach 3)"] == pytest.approx(law.a, abs=0.01)
+    o = law.optimal(full["mid C"])
+    assert full["tokens/param at mid C (approach 3)"] == pytest.approx(o.tokens_per_param,
+                                                                       rel=0.05)
+    # counting half the parameters: same exponent (N' = N/2 rescales A), the same optimal
+    # model at the same tokens, so twice the tokens per parameter at C' = C/2
+    six = allocation_by_convention(runs, "6n", None)
+    assert six["a (approach 3)"] == pytest.approx(full["a (approach 3)"], abs=0.01)
+    assert six["mid C"] == pytest.approx(full["mid C"] / 2, rel=1e-9)
+    assert six["N_opt at mid C"] == pytest.approx(full["N_opt at mid C"] / 2, rel=0.05)
+    assert 0 < full["a (approach 1)"] < 1.5
+
+
+def test_envelope_fit_keeps_edge_points_only_when_it_must():
+    from scaling_lab.lab.analysis import envelope_fit, with_convention
+
+    law = ChinchillaLaw(1.5, 300.0, 900.0, 0.35, 0.3)
+    df = with_convention(_law_runs(law), "full")
+    fit = envelope_fit(df)
+    assert "kept" not in fit.message and fit.diagnostics["n_dropped_edge_points"] >= 0
+    # two sizes only: every envelope point is won by an edge size
+    two = df[df.run.isin(["r0", "r7"])]
+    fit2 = envelope_fit(two)
+    assert "smallest or largest size kept" in fit2.message
+    assert fit2.diagnostics["n_dropped_edge_points"] == 0
+
+
+def test_best_learning_rate_picks_each_cells_lowest_loss():
+    from scaling_lab.lab.analysis import best_learning_rate
+
+    rows = []
+    for sched, best_m in (("wsd", 3.0), ("cosine", 2.0)):
+        for tok in (100, 200):
+            for m in (1.0, 2.0, 3.0, 4.0):
+                rows.append({"schedule": sched, "tokens": tok, "lr_mult": m, "key": f"{sched}{tok}{m}",
+                             "val_loss": 2.0 - tok / 1000 + 0.01 * (m - best_m) ** 2})
+    df = pd.DataFrame(rows)
+    b = best_learning_rate(df)
+    assert b["lr"].loc[100, "wsd"] == 3.0 and b["lr"].loc[200, "cosine"] == 2.0
+    assert b["loss"].loc[200, "wsd"] == pytest.approx(1.8)
+    assert sorted(b["rows"]["key"]) == ["cosine1002.0", "cosine2002.0", "wsd1003.0", "wsd2003.0"]
+    with pytest.raises(ValueError, match="no column 'lr_mult'"):
+        best_learning_rate(df.drop(columns="lr_mult"))

@@ -5,9 +5,14 @@
   and ``"6n"`` (non-embedding parameters, C = 6 N D; Kaplan et al.'s N);
 * :func:`wsd_costs`        what a set of WSD runs cost when trained as one long run per size with
   cooldown branches, against separate runs (FLOPs from the optimizer steps actually taken, and
-  wall time measured from the runs' evaluation records).
+  wall time measured from the runs' evaluation records);
+* :func:`flops_per_token_fn`  FLOPs per token as a smooth function of N from the runs' shapes;
+* :func:`envelope_fit`     approach 1 on a results frame, keeping edge points only if it must;
+* :func:`allocation_by_convention`  approaches 1 and 3 on the same runs counted either way;
+* :func:`best_learning_rate`  per schedule and length, the run at the best learning rate.
 
-The minimum of a fitted law along C = f(N) D is ``ChinchillaLaw.optimal_along`` (``laws``).
+The minimum of a fitted law along C = f(N) D is ``ChinchillaLaw.optimal_along`` (``laws``); the
+IsoFLOP vertices and their intervals are ``scaling_lab.fitting.fit_isoflop``.
 """
 
 from __future__ import annotations
@@ -137,48 +142,90 @@ def horizons(longest_tokens: int, n: int, tokens_per_step: int, include=()) -> l
     return sorted(out)
 
 
-def isoflop_parametric_bootstrap(N, C, loss, n_boot: int = 200, seed: int = 0, level: float = 0.95):
-    """Approach 2 with a parametric bootstrap, for grids of few sizes per budget.
+def flops_per_token_fn(N, fpt, deg: int = 2):
+    """FLOPs per token as a smooth function of N, from the runs' own shapes: a polynomial of
+    degree ``deg`` in log N fitted to log FLOPs per token (``N`` and ``fpt`` one value per run,
+    e.g. total parameters and the full count). Returns ``f(N)``, for
+    ``fit_isoflop(..., flops_per_token=f)`` and ``ChinchillaLaw.optimal_along``."""
+    lN = np.log(np.asarray(N, float))
+    lF = np.log(np.asarray(fpt, float))
+    if lN.shape != lF.shape or lN.ndim != 1:
+        raise ValueError(f"N and fpt must be 1-D with one value per run; got shapes {lN.shape} "
+                         f"and {lF.shape}")
+    if not (np.isfinite(lN).all() and np.isfinite(lF).all()):
+        raise ValueError("N and fpt must be positive and finite (drop failed runs first)")
+    distinct = np.unique(lN).size
+    if distinct <= deg:
+        raise ValueError(f"a degree-{deg} polynomial needs at least {deg + 1} distinct N; got "
+                         f"{distinct} (pass a smaller deg)")
+    coef = np.polyfit(lN, lF, deg)
 
-    Per budget a parabola in log N is fitted to the losses; the residuals of all budgets give one
-    noise level sigma (pooled, with 3 fitted coefficients per budget taken off the degrees of
-    freedom). Each resample adds N(0, sigma^2) noise to the fitted losses, refits every parabola,
-    takes its vertex (clamped to the budget's range of N: an almost flat resample cannot send it to
-    infinity) and fits log N_opt = log G + a log C. Resampling the runs themselves, the usual
-    bootstrap, leaves budgets of five runs with three distinct sizes or fewer too often to be
-    stable. Returns a dict with ``a``, ``G`` (point estimates), ``sigma``,
-    ``draws`` (n_boot x 2: a, G), ``ci_a`` and per-budget ``C``, ``N_opt`` (vertices clamped to
-    the budget's sizes in the point estimate too; ``interior`` says which needed no clamping)."""
-    N, C, L = (np.asarray(v, float) for v in (N, C, loss))
-    budgets = np.unique(np.round(C, 6 - int(np.floor(np.log10(C.max())))))
-    groups = [np.flatnonzero(np.isclose(C, b, rtol=1e-6)) for b in budgets]
-    if len(groups) < 2 or any(len(g) < 4 for g in groups):
-        raise ValueError("need >= 2 budgets with >= 4 runs each (a parabola and one residual)")
-    x = [np.log(N[g]) for g in groups]
-    fits = [np.polyfit(xi, L[g], 2) for xi, g in zip(x, groups)]
-    resid = np.concatenate([L[g] - np.polyval(p, xi) for p, xi, g in zip(fits, x, groups)])
-    dof = len(resid) - 3 * len(groups)
-    sigma = float(np.sqrt(resid @ resid / dof))
+    def f(n):
+        return np.exp(np.polyval(coef, np.log(np.asarray(n, float))))
 
-    def vertex(p, xi, clamp):
-        if p[0] <= 0:
-            v = xi[np.argmin(np.polyval(p, xi))]
-        else:
-            v = -p[1] / (2 * p[0])
-        return float(np.clip(v, xi.min(), xi.max())) if clamp else float(v)
+    return f
 
-    def allocation(ps, clamp):
-        lv = np.array([vertex(p, xi, clamp) for p, xi in zip(ps, x)])
-        a, lg = np.polyfit(np.log(budgets), lv, 1)
-        return a, float(np.exp(lg)), np.exp(lv)
 
-    a, G, N_opt = allocation(fits, clamp=True)
-    rng = np.random.default_rng(seed)
-    draws = np.empty((n_boot, 2))
-    for k in range(n_boot):
-        ps = [np.polyfit(xi, np.polyval(p, xi) + rng.normal(0, sigma, len(xi)), 2)
-              for p, xi in zip(fits, x)]
-        draws[k, 0], draws[k, 1], _ = allocation(ps, clamp=True)
-    q = (1 - level) / 2
-    return {"a": float(a), "G": G, "sigma": sigma, "draws": draws, "C": budgets, "N_opt": N_opt,
-            "ci_a": tuple(np.quantile(draws[:, 0], [q, 1 - q]))}
+def envelope_fit(df, n_bins: int = 10):
+    """Approach 1 (``fitting.fit_envelope``) on a results frame with columns ``run``, ``N``,
+    ``C`` and ``val_loss``: envelope points won by the smallest or the largest size are dropped
+    (the optimum may lie outside the grid); if that leaves too few, they are kept and the
+    message says so."""
+    from scaling_lab.fitting import fit_envelope
+
+    runs = {"run": df["run"].to_numpy(), "N": df["N"].to_numpy(float),
+            "C": df["C"].to_numpy(float), "loss": df["val_loss"].to_numpy(float)}
+    try:
+        return fit_envelope(runs, n_bins=n_bins)
+    except ValueError:  # every envelope point on an edge size: keep them
+        fit = fit_envelope(runs, n_bins=n_bins, drop_edges=False)
+        return dataclasses.replace(fit, message=fit.message + "; points won by the smallest or "
+                                   "largest size kept (too few others): optimum may lie outside "
+                                   "the grid")
+
+
+def allocation_by_convention(runs, convention: str, flops_per_token_full, seed: int = 0,
+                             n_budgets: int = 5, N_range=(1e1, 1e12)) -> dict:
+    """Approaches 1 and 3 on the same runs counted in one convention (``with_convention``):
+    the envelope's exponent a, and the fitted L(N, D) minimised along C = f(N) D at
+    ``n_budgets`` budgets log-spaced over the runs' range of C (f the full count, a function of
+    total N, or 6N), with its exponent, and N_opt and tokens per parameter at the middle budget.
+
+    runs: a results frame (one row per run) with ``run``, ``tokens``, ``val_loss`` and the
+    columns ``with_convention`` reads; any ``N``, ``C``, ``fpt`` columns are recomputed."""
+    from scaling_lab.fitting import fit_chinchilla
+
+    df = with_convention(runs.drop(columns=[c for c in ("N", "C", "fpt") if c in runs]),
+                         convention)
+    env = envelope_fit(df)
+    with np.errstate(over="ignore", invalid="ignore"):  # far-off starts overflow harmlessly
+        f3 = fit_chinchilla(df["N"], df["tokens"], df["val_loss"], seed=seed)
+    f = flops_per_token_full if convention == "full" else (lambda N: 6.0 * np.asarray(N))
+    Cs = np.exp(np.linspace(np.log(df["C"].min()), np.log(df["C"].max()), n_budgets))
+    o = f3.law.optimal_along(Cs, f, N_range=N_range)
+    a3 = float(np.polyfit(np.log(Cs), np.log(o.N_opt), 1)[0])
+    Cm = float(np.exp(np.mean(np.log(Cs))))
+    Nm = float(np.exp(np.interp(np.log(Cm), np.log(Cs), np.log(o.N_opt))))
+    return {
+        "convention": convention,
+        "a (approach 1)": float(env.params["a"]),
+        "a (approach 3)": a3,
+        "tokens/param at mid C (approach 3)": float(Cm / f(Nm) / Nm),
+        "mid C": Cm,
+        "N_opt at mid C": Nm,
+    }
+
+
+def best_learning_rate(df, index: str = "tokens", columns: str = "schedule",
+                       lr: str = "lr_mult", loss: str = "val_loss") -> dict:
+    """Each (``columns``, ``index``) cell's best run over the learning rates tried: ``rows`` (the
+    best runs, a frame), and tables (``index`` x ``columns``) of their ``loss`` and ``lr``. With
+    the defaults: per schedule and run length, the peak-learning-rate multiple that ended lowest
+    (chapter 8's comparison of schedules, each at its own best learning rate)."""
+    missing = [c for c in (index, columns, lr, loss) if c not in df]
+    if missing:
+        raise ValueError(f"df has no column {missing[0]!r}; found: {', '.join(map(str, df))}")
+    rows = df.loc[df.groupby([columns, index])[loss].idxmin()]
+    return {"rows": rows,
+            "loss": rows.pivot_table(index=index, columns=columns, values=loss),
+            "lr": rows.pivot_table(index=index, columns=columns, values=lr)}
