@@ -231,3 +231,35 @@ class FitResult:
     def __repr__(self) -> str:
         ps = ", ".join(f"{k}={_fmt(v)}" for k, v in self.params.items())
         return f"{type(self).__name__}({ps}, converged={self.converged})"
+
+
+# ----------------------------------------------------------------------------- shared by estimators
+def parabola(x, y):
+    """loss = p2 (x - x0)^2 + p1 (x - x0) + p0 by least squares, x0 the mean of x: (coef, x0)."""
+    x0 = float(x.mean())
+    return np.polyfit(x - x0, y, 2), x0
+
+
+def parabola_vertex(coef, x0, x, clamp: bool):
+    """(x at the minimum, loss there, interior, opens_up) of a parabola fitted over the runs x
+    (e.g. log N of an IsoFLOP budget, or log learning rate of a sweep).
+
+    A parabola that opens downward (or is flat) has no minimum: its lowest point among the runs'
+    sizes (an end of their range) is used instead. ``clamp`` keeps the vertex within the runs'
+    range of x (bootstrap draws: a nearly flat resample cannot send it to infinity); ``interior``
+    says whether it needed no clamping."""
+    p2, p1, p0 = coef
+    if not p2 > 0:
+        fitted = np.polyval(coef, x - x0)
+        i = int(np.argmin(fitted))
+        return float(x[i]), float(fitted[i]), False, False
+    xv = x0 - p1 / (2 * p2)
+    interior = bool(x.min() <= xv <= x.max())
+    if clamp:
+        xv = float(np.clip(xv, x.min(), x.max()))
+    return float(xv), float(np.polyval(coef, xv - x0)), interior, True
+
+
+def check_choice(name, value, choices):
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")

@@ -27,7 +27,6 @@ resample is a small perturbation of the data, so the 4500-point grid is not reru
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np

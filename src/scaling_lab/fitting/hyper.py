@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._common import check_choice as _check_choice
+from ._common import parabola, parabola_vertex
 from ._common import (
     FitResult,
     _bootstrap_summary,
@@ -58,7 +60,8 @@ def _vertex(llr, loss):
     squares, all runs at those rates) through it and its neighbours, or through the three rates
     at the sweep's end when the best is on an edge (then ``inside`` is False). The vertex is kept
     between the outer two of the three rates; a parabola that does not open upwards (a tie or a
-    flat stretch) gives the best rate itself."""
+    flat stretch) gives its lowest point among the three rates (``fitting._common.parabola_vertex``,
+    the IsoFLOP estimator's rule)."""
     u = np.unique(llr)
     means = np.array([loss[llr == v].mean() for v in u])
     j = int(np.argmin(means))
@@ -66,13 +69,9 @@ def _vertex(llr, loss):
     lo = min(max(j - 1, 0), u.size - 3)
     win = u[lo:lo + 3]
     sel = (llr >= win[0]) & (llr <= win[-1])
-    x, y = llr[sel], loss[sel]
-    x0 = float(win[1])
-    p2, p1, p0 = np.polyfit(x - x0, y, 2)
-    if not p2 > 0:
-        return float(u[j]), float(means[j]), inside, False, j, u
-    xv = float(np.clip(x0 - p1 / (2 * p2), win[0], win[-1]))
-    return xv, float(np.polyval([p2, p1, p0], xv - x0)), inside, True, j, u
+    coef, x0 = parabola(llr[sel], loss[sel])
+    xv, lv, _, up = parabola_vertex(coef, x0, win, clamp=True)
+    return xv, lv, inside, up, j, u
 
 
 def _check_runs(x_name, x, lr, loss, horizon=None):
@@ -87,9 +86,6 @@ def _check_runs(x_name, x, lr, loss, horizon=None):
     return x, lr, loss, horizon
 
 
-def _check_choice(name, value, choices):
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
 
 
 def lr_optima(x, lr, loss, horizon=None, *, x_name: str = "N") -> list[dict]:

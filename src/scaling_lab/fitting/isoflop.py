@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._common import check_choice as _check_choice
+from ._common import parabola as _parabola
+from ._common import parabola_vertex as _vertex
 from ._common import (
     FitResult,
     _bootstrap_summary,
@@ -31,7 +34,6 @@ from ._common import (
 from .power import _ols_loglog
 
 ISO_NAMES = ["a", "b", "G_N", "G_D"]
-
 
 
 METHODS = ("local", "parabola", "argmin")
@@ -93,31 +95,6 @@ def _window(lN, L, method: str, window: float) -> _Budget:
             hi += 1
     keep = (lN >= sizes[lo]) & (lN <= sizes[hi - 1])
     return _Budget(lN[keep], L[keep], inside, sizes.size)
-
-
-def _parabola(x, y):
-    """loss = p2 (x - x0)^2 + p1 (x - x0) + p0 by least squares, x0 the mean of x: (coef, x0)."""
-    x0 = float(x.mean())
-    return np.polyfit(x - x0, y, 2), x0
-
-
-def _vertex(coef, x0, x, clamp: bool):
-    """(log N_opt, loss_opt, interior, opens_up) of a fitted parabola over the runs x, y.
-
-    A parabola that opens downward (or is flat) has no minimum: its lowest point among the runs'
-    sizes (an end of their range) is used instead. ``clamp`` keeps the vertex within the runs'
-    range of N (bootstrap draws: a nearly flat resample cannot send it to infinity); ``interior``
-    says whether it needed no clamping."""
-    p2, p1, p0 = coef
-    if not p2 > 0:
-        fitted = np.polyval(coef, x - x0)
-        i = int(np.argmin(fitted))
-        return float(x[i]), float(fitted[i]), False, False
-    xv = x0 - p1 / (2 * p2)
-    interior = bool(x.min() <= xv <= x.max())
-    if clamp:
-        xv = float(np.clip(xv, x.min(), x.max()))
-    return float(xv), float(np.polyval(coef, xv - x0)), interior, True
 
 
 def _budget_vertex(b: _Budget, method: str, clamp: bool = False):
@@ -271,11 +248,6 @@ class AllocationFit(FitResult):
         for o in self.optima:
             lines.append("  " + " ".join(f"{o[c]:>10.4g}" if isinstance(o[c], float) else f"{str(o[c]):>10}" for c in cols))
         return lines
-
-
-def _check_choice(name, value, choices):
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
 
 
 def fit_isoflop(
