@@ -19,10 +19,11 @@ IDS = [m.stem for m in MASTERS]
 
 # lines of each master's solutions that must not reach the student version
 SOLUTION_LINES = {
-    "a1_power_law": ["np.polyfit(np.log(N), np.log(L), 1)", "idx = rng.integers(0, len(N), len(N))",
-                     'q4_answer = "b"'],
-    "a2_chinchilla": ["G = (alpha * A / (beta * B)) ** (1 / (alpha + beta))",
-                      'reduction="mean")  #', 'converged = "sum"'],
+    "a1_power_law": ["slope = float(dx @ (y - y.mean()) / (dx @ dx))",
+                     "res = least_squares(lambda p:", "idx = rng.integers(0, len(N), len(N))",
+                     'q4_answer = "b"', "**Model answer.**"],
+    "a2_chinchilla": ["G = (alpha * A / (beta * B)) ** (1 / (alpha + beta))", "def _tpp(fit):",
+                      'reduction="mean")  #', 'converged = "sum"', "**Model answer.**"],
     "a3_scaling_project": ["lr_grid = 3e-3 * np.logspace(-1.0, 1.0, 7)",
                            "for C in (3e14, 1e15, 3e15, 1e16, 3e16, 6e16):",
                            "N_pred, D_pred, loss_pred = predict(p, TARGET_FLOPS)"],
@@ -209,3 +210,47 @@ def test_the_course_seed_replaces_the_demo_key(tmp_path, monkeypatch):
     assert (copy.parent / "requirements.txt").exists() and "spring-2027" not in text
     other = next(m for m in MASTERS if m.stem != "a3_scaling_project")
     assert with_course_key(other, tmp_path / "c") == (other, None)  # no world in it
+
+
+# ---- A1 and A2 (issue 16 item 2): the student writes the estimators; one written question each
+
+
+def _solution_code(nb) -> str:
+    """The code cells inside the master's # BEGIN SOLUTION ... # END SOLUTION blocks."""
+    inside, out = False, []
+    for c in nb.cells:
+        first = c.source.splitlines()[0] if c.source else ""
+        if c.cell_type == "raw" and first in ("# BEGIN SOLUTION", "# END SOLUTION"):
+            inside = first == "# BEGIN SOLUTION"
+        elif inside and c.cell_type == "code":
+            out.append(c.source)
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("name, banned", [
+    ("a1_power_law", ["scaling_lab.fitting", "fit_power_law", "polyfit", "bootstrap_ci"]),
+    ("a2_chinchilla", ["scaling_lab.laws", "ChinchillaLaw", ".optimal(", "minimize"]),
+])
+def test_a1_a2_solutions_are_the_students_own_estimators(name, banned):
+    """The master's solutions implement the estimator (the package is only the hidden tests'
+    reference), and a written question with a rubric is in the master and on the instructors'
+    page, with its points and the assignment's measured machine time."""
+    nb = nbformat.read(ROOT / "notebooks" / "assignments" / f"{name}.ipynb", as_version=4)
+    code = _solution_code(nb)
+    assert code.strip()
+    for word in banned:
+        assert word not in code, f"{name}: a solution cell uses {word!r}"
+    configs = [yaml.safe_load(c.source) for c in nb.cells
+               if c.cell_type == "raw" and c.source.startswith("# BEGIN QUESTION")]
+    manual = [q for q in configs if q.get("manual")]
+    assert len(manual) == 1 and manual[0]["points"] == 5, "one written question of 5 points"
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "*Rubric (5 points).*" in text
+    page = (ROOT / "book" / "instructors.md").read_text()
+    tag = name[:2].upper()
+    section = page.split(f"\n## {tag}: ", 1)[1].split("\n## ", 1)[0]
+    rows = [r.split("|") for r in section.splitlines() if r.startswith("| (")]
+    assert rows and sum(int(r[2]) for r in rows) == manual[0]["points"], "rubric points"
+    words = " ".join(section.split())
+    assert "**Time.** Machine: `otter assign` executed and graded the master in" in words
+    assert "Student: our estimate" in words
