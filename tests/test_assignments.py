@@ -19,10 +19,11 @@ IDS = [m.stem for m in MASTERS]
 
 # lines of each master's solutions that must not reach the student version
 SOLUTION_LINES = {
-    "a1_power_law": ["np.polyfit(np.log(N), np.log(L), 1)", "idx = rng.integers(0, len(N), len(N))",
-                     'q4_answer = "b"'],
-    "a2_chinchilla": ["G = (alpha * A / (beta * B)) ** (1 / (alpha + beta))",
-                      'reduction="mean")  #', 'converged = "sum"'],
+    "a1_power_law": ["slope = float(dx @ (y - y.mean()) / (dx @ dx))",
+                     "res = least_squares(lambda p:", "idx = rng.integers(0, len(N), len(N))",
+                     'q4_answer = "b"', "**Model answer.**"],
+    "a2_chinchilla": ["G = (alpha * A / (beta * B)) ** (1 / (alpha + beta))", "def _tpp(fit):",
+                      'reduction="mean")  #', 'converged = "sum"', "**Model answer.**"],
     "a3_scaling_project": ["lr_grid = 3e-3 * np.logspace(-1.0, 1.0, 7)",
                            "for C in (3e14, 1e15, 3e15, 1e16, 3e16, 6e16):",
                            "N_pred, D_pred, loss_pred = predict(p, TARGET_FLOPS)"],
@@ -209,3 +210,131 @@ def test_the_course_seed_replaces_the_demo_key(tmp_path, monkeypatch):
     assert (copy.parent / "requirements.txt").exists() and "spring-2027" not in text
     other = next(m for m in MASTERS if m.stem != "a3_scaling_project")
     assert with_course_key(other, tmp_path / "c") == (other, None)  # no world in it
+
+
+# ---- A1 and A2 (issue 16 item 2): the student writes the estimators; one written question each
+
+
+def _solution_code(nb) -> str:
+    """The code cells inside the master's # BEGIN SOLUTION ... # END SOLUTION blocks."""
+    inside, out = False, []
+    for c in nb.cells:
+        first = c.source.splitlines()[0] if c.source else ""
+        if c.cell_type == "raw" and first in ("# BEGIN SOLUTION", "# END SOLUTION"):
+            inside = first == "# BEGIN SOLUTION"
+        elif inside and c.cell_type == "code":
+            out.append(c.source)
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("name, banned", [
+    ("a1_power_law", ["scaling_lab.fitting", "fit_power_law", "polyfit", "bootstrap_ci"]),
+    ("a2_chinchilla", ["scaling_lab.laws", "ChinchillaLaw", ".optimal(", "minimize"]),
+])
+def test_a1_a2_solutions_are_the_students_own_estimators(name, banned):
+    """The master's solutions implement the estimator (the package is only the hidden tests'
+    reference), and a written question with a rubric is in the master and on the instructors'
+    page, with its points and the assignment's measured machine time."""
+    nb = nbformat.read(ROOT / "notebooks" / "assignments" / f"{name}.ipynb", as_version=4)
+    code = _solution_code(nb)
+    assert code.strip()
+    for word in banned:
+        assert word not in code, f"{name}: a solution cell uses {word!r}"
+    configs = [yaml.safe_load(c.source) for c in nb.cells
+               if c.cell_type == "raw" and c.source.startswith("# BEGIN QUESTION")]
+    manual = [q for q in configs if q.get("manual")]
+    assert len(manual) == 1 and manual[0]["points"] == 5, "one written question of 5 points"
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "*Rubric (5 points).*" in text
+    page = (ROOT / "book" / "instructors.md").read_text()
+    tag = name[:2].upper()
+    section = page.split(f"\n## {tag}: ", 1)[1].split("\n## ", 1)[0]
+    rows = [r.split("|") for r in section.splitlines() if r.startswith("| (")]
+    assert rows and sum(int(r[2]) for r in rows) == manual[0]["points"], "rubric points"
+    words = " ".join(section.split())
+    assert "**Time.** Machine: `otter assign` executed and graded the master in" in words
+    assert "Student: our estimate" in words
+
+
+# another correct A1, written differently from the master (lstsq for the line; a fine grid over
+# E with no polishing; bootstrap by rng.choice with another seed; np.quantile), and a wrong one
+# (the interval as mean +- one standard deviation of the draws; answer "a" to question 4)
+_A1_OTHER = {
+    "a1-08": """def fit_loglog(N, L):
+    X = np.column_stack([np.ones(len(N)), np.log(N)])
+    (c0, c1), *_ = np.linalg.lstsq(X, np.log(L), rcond=None)
+    return float(np.exp(c0)), float(-c1)
+
+
+fit_plain = fit_loglog(N, L)""",
+    "a1-19": """def fit_offset(N, L):
+    x, y = np.log(np.asarray(N, float)), np.asarray(L, float)
+    E = np.linspace(0.0, y.min(), 4000, endpoint=False)[:, None]
+    Z = np.log(y - E)
+    X = np.column_stack([np.ones_like(x), x])
+    coef = np.linalg.solve(X.T @ X, X.T @ Z.T)          # (2, grid): one line per E
+    fitted = E + np.exp(coef[0][:, None] + coef[1][:, None] * x)
+    k = int(np.argmin(((np.log(fitted) - np.log(y)) ** 2).sum(axis=1)))
+    return float(E[k, 0]), float(np.exp(coef[0, k])), float(-coef[1, k])
+
+
+fit_E = fit_offset(N, L)
+pred_plain = float(fit_plain[0] * N_big ** -fit_plain[1])
+pred_offset = float(fit_E[0] + fit_E[1] * N_big ** -fit_E[2])""",
+    "a1-30": """def bootstrap_predictions(N, L, x_new, n_boot=1000, seed=2024):
+    rng = np.random.default_rng(seed)
+    N, L = np.asarray(N), np.asarray(L)
+    preds = np.empty(n_boot)
+    for k in range(n_boot):
+        idx = rng.choice(len(N), size=len(N))
+        while len(set(idx.tolist())) < 3:
+            idx = rng.choice(len(N), size=len(N))
+        E, A, a = fit_offset(N[idx], L[idx])
+        preds[k] = E + A * x_new ** -a
+    return preds
+
+
+draws = bootstrap_predictions(N, L, N_big, n_boot, seed=2024)
+interval = (float(np.quantile(draws, 0.025)), float(np.quantile(draws, 0.975)))""",
+    "a1-42": """plain_inside = bool(interval[0] <= pred_plain <= interval[1])
+q4_answer = "b\"""",
+}
+_A1_WRONG = {**_A1_OTHER,
+             "a1-30": _A1_OTHER["a1-30"].replace(
+                 "interval = (float(np.quantile(draws, 0.025)), float(np.quantile(draws, 0.975)))",
+                 "interval = (float(draws.mean() - draws.std()), float(draws.mean() + draws.std()))"),
+             "a1-42": _A1_OTHER["a1-42"].replace('"b"', '"a"')}
+
+
+@pytest.mark.slow
+def test_a1_grades_any_correct_method_fully_and_a_wrong_interval_low(made, tmp_path):
+    """otter run with A1's autograder: a correct solution written differently from the master
+    earns all 10 autograded points; a wrong interval (mean +- one standard deviation) and a wrong
+    multiple choice lose points in questions 3 and 4 only."""
+    import subprocess
+    import sys
+
+    out, summary, _ = made
+    s = next(s for s in summary if s["name"] == "a1_power_law")
+    student = out / "a1_power_law" / "student" / "a1_power_law.ipynb"
+    scores = {}
+    for which, answers in (("other", _A1_OTHER), ("wrong", _A1_WRONG)):
+        nb = nbformat.read(student, as_version=4)
+        for c in nb.cells:
+            if c.get("id") in answers:
+                c.source = answers[c.id]
+        assert sum(c.get("id") in answers for c in nb.cells) == len(answers)
+        sub = tmp_path / which
+        sub.mkdir()
+        nbformat.write(nb, sub / "a1_power_law.ipynb")
+        proc = subprocess.run([sys.executable, "-m", "otter", "run", "-a", s["autograder_zip"],
+                               "-o", str(sub), str(sub / "a1_power_law.ipynb")],
+                              capture_output=True, text=True, cwd=sub)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        res = json.loads((sub / "results.json").read_text())
+        scores[which] = {t["name"]: t["score"] for t in res["tests"] if "max_score" in t}
+    assert scores["other"] == {"q1_loglog": 2, "q2_offset": 3, "q3_bootstrap": 3, "q4_meaning": 2}
+    # otter splits a question's points evenly over its test cases: the wrong interval fails one
+    # of question 3's four (the hidden width test), the wrong letter one of question 4's two
+    assert scores["wrong"] == {"q1_loglog": 2, "q2_offset": 3, "q3_bootstrap": 2.25,
+                               "q4_meaning": 1}
