@@ -166,9 +166,6 @@ def test_code_lines_fit_the_page(path):
 GLUE_ROLE = re.compile(r"\{glue(?::text)?\}`")
 GLUE_PER_PARAGRAPH = 5  # "more than about four glued numbers gets a table instead" (issue 15)
 PAGES = CHAPTERS + sorted((ROOT / "book").glob("*.md"))
-# Chapters 07 and 08 still carry number-dense paragraphs (issue 15 item 13); they are being
-# rewritten on another branch, so they are expected to fail here until that lands.
-DENSE_PENDING = {"07_lab_compute_optimal", "08_lab_wsd_sweeps"}
 
 
 def prose_units(text: str) -> list[str]:
@@ -196,12 +193,7 @@ def test_prose_units_counts_paragraphs_and_list_items_not_tables():
     assert [len(GLUE_ROLE.findall(u)) for u in units] == [2, 1, 0]
 
 
-@pytest.mark.parametrize(
-    "path",
-    [pytest.param(p, marks=pytest.mark.xfail(reason="issue 15 item 13, another branch"))
-     if p.stem in DENSE_PENDING else p for p in PAGES],
-    ids=[p.stem for p in PAGES],
-)
+@pytest.mark.parametrize("path", PAGES, ids=[p.stem for p in PAGES])
 def test_dense_paragraphs_become_tables(path):
     """A paragraph (or list item) with more than GLUE_PER_PARAGRAPH glued values reads as a
     wall of numbers: put them in a table."""
@@ -216,8 +208,6 @@ def test_dense_paragraphs_become_tables(path):
 
 GLUE_LINES_VISIBLE = 6  # a few glue lines may end a cell; more belong in a removed cell
 HIDDEN_TAGS = {"remove-cell", "remove-input", "hide-input"}
-# Chapters 04, 07 and 08 are having their glue moved on other branches (issue 13 item 7).
-GLUE_PENDING = {"04_chinchilla", "07_lab_compute_optimal", "08_lab_wsd_sweeps"}
 
 
 def glue_lines(source: str) -> int:
@@ -238,12 +228,7 @@ def test_glue_lines_counts_call_lines_not_figures():
     assert glue_lines(src) == 4
 
 
-@pytest.mark.parametrize(
-    "path",
-    [pytest.param(p, marks=pytest.mark.xfail(reason="edited on another branch"))
-     if p.stem in GLUE_PENDING else p for p in CHAPTERS],
-    ids=IDS,
-)
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
 def test_visible_cells_carry_no_glue_blocks(path):
     """A reader of the website should not scroll past blocks of glue calls: a visible cell
     keeps the code that teaches, and its glue goes into a cell tagged remove-cell after it
