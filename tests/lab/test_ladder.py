@@ -96,8 +96,8 @@ def _world(on: str, alpha: float, beta: float, B: float, budgets_full, budgets_6
     """Synthetic long runs of 13 sizes, one row per (size, read point), with L = E + A/N^alpha
     + B/D^beta (A = 400) in N total (``on="full"``) or non-embedding (``on="6n"``). Full FLOPs
     per token are 6 N_total, the embedding a share that falls with size, so the conventions' C
-    differ from run to run. Read points at both conventions' budgets (0.3% off, as if rounded to whole
-    steps), and rows between them that the re-binning must drop."""
+    differ from run to run. Read points at both conventions' budgets (0.3% off, as if rounded
+    to whole steps), and rows 7% off them that the re-binning must drop."""
     rows = []
     for i, Nt in enumerate(SIZES):
         Nn = Nt - 100 * Nt ** 0.5  # embedding 71% of the smallest, 7% of the largest
