@@ -9,8 +9,8 @@ from scaling_lab.flops import flops_per_token, param_counts
 from scaling_lab.lab import ladder as lad
 from scaling_lab.lab.plans import isoflop_plan
 from scaling_lab.lab.presets import (BOOK_COMMON, SMOKE_ISO_BUDGETS, SMOKE_ISO_SIZES,
-                                     SMOKE_LADDER_BUDGETS, SMOKE_LADDER_LR_MULT, get_preset,
-                                     smoke_ladder)
+                                     SMOKE_LADDER_BUDGETS, SMOKE_LADDER_LR_MULT,
+                                     SMOKE_LADDER_SIZES, get_preset, smoke_ladder)
 from scaling_lab.lab.spec import RunResult, RunSpec, lr_rule
 from scaling_lab.lab.store import ResultStore
 
@@ -54,10 +54,13 @@ def test_step0_long_warmup_is_kaplans_share_and_step2_differs_only_there(ladder)
 
 
 def test_step3_runs_are_the_isoflop_designs(ladder):
-    iso = isoflop_plan("i", SMOKE_LADDER_BUDGETS, SMOKE_ISO_SIZES, flops="full",
+    iso = isoflop_plan("i", SMOKE_LADDER_BUDGETS, SMOKE_LADDER_SIZES, flops="full",
                        schedule="wsd", **BOOK_COMMON)
     assert ladder.steps[3].plan.keys() == iso.keys()
-    assert set(iso.keys()) <= set(get_preset("smoke").plan(["isoflop"]).keys())
+    shared = isoflop_plan("i", SMOKE_LADDER_BUDGETS, SMOKE_ISO_SIZES, flops="full",
+                          schedule="wsd", **BOOK_COMMON)  # the smoke IsoFLOP plan's sizes
+    assert set(shared.keys()) <= set(get_preset("smoke").plan(["isoflop"]).keys())
+    assert set(shared.keys()) <= set(iso.keys())
 
 
 def test_step4_uses_the_tuned_rates(ladder):
@@ -81,9 +84,11 @@ def test_tuned_lrs_reads_a_law_and_missing_sizes_are_named():
 
     lrs = lad.tuned_lrs(Law(), SMOKE_ISO_SIZES, **BOOK_COMMON)
     assert set(lrs) == set(SMOKE_ISO_SIZES)
+    assert set(SMOKE_ISO_SIZES) < set(SMOKE_LADDER_SIZES)
     assert lrs[(1, 16, 1)] == pytest.approx(1e-2 * (3312 / 1e4) ** -0.5)  # 3312 non-embedding
     with pytest.raises(ValueError, match="no learning rate for size 1x24"):
-        lad.ladder_plan(SMOKE_ISO_SIZES, SMOKE_LADDER_BUDGETS, {(1, 16, 1): 1e-3}, **BOOK_COMMON)
+        lad.ladder_plan(SMOKE_ISO_SIZES, SMOKE_LADDER_BUDGETS, {(1, 16, 1): 1e-3},
+                        **BOOK_COMMON)
     with pytest.raises(ValueError, match="at least 3 budgets"):
         lad.ladder_plan(SMOKE_ISO_SIZES, [1e11, 2e11], lrs, **BOOK_COMMON)
 
@@ -208,3 +213,17 @@ def test_a_real_run_is_evaluated_at_its_eval_tokens():
     steps = [h["step"] for h in r.history]
     assert 5 in steps and steps[-1] == 12
     assert all(np.isfinite(h["val_loss"]) for h in r.history)
+
+
+def test_step0_budgets_are_the_full_ones_times_one_factor(ladder):
+    """6N budgets = full budgets x the geometric mean of 6 N_non-embedding / full FLOPs per
+    token over the IsoFLOP sizes (3 significant digits)."""
+    ratios = []
+    for sz in SMOKE_ISO_SIZES:
+        shape = RunSpec(*sz, tokens=10**6, **BOOK_COMMON).shape()
+        ratios.append(6 * param_counts(shape).non_embedding
+                      / flops_per_token(shape, method="full"))
+    r = float(np.exp(np.mean(np.log(ratios))))
+    assert 0.2 < r < 0.5
+    for C6, C in zip(ladder.steps[0].budgets, SMOKE_LADDER_BUDGETS):
+        assert C6 == pytest.approx(r * C, rel=5e-3)

@@ -151,13 +151,14 @@ def _lr_of(lrs: dict, sz) -> float:
 
 
 def ladder_plan(sizes, budgets, tuned_lrs: dict, *, overrun: float = 1.25,
-                long_warmup_frac: float | None = None, **common) -> Ladder:
+                long_warmup_frac: float | None = None, budgets_6n=None, **common) -> Ladder:
     """The five steps' runs on ``sizes`` at ``budgets`` (full count, as ``isoflop_plan``).
 
     tuned_lrs:        {size: peak learning rate} for step 4 (e.g. from :func:`tuned_lrs`).
     overrun:          long runs go this many times past their last read point.
     long_warmup_frac: step 0's warmup as a share of its long run (default Kaplan's,
                       :func:`kaplan_warmup_frac`); step 2's is ``common["warmup_steps"]``.
+    budgets_6n:       step 0's budgets (default :func:`budgets_6n` of ``budgets`` and ``sizes``).
     common:           RunSpec fields shared by every run (n_ctx, batch_size, warmup_steps, ...).
     """
     sizes = [as_shape(s) for s in sizes]
@@ -168,7 +169,8 @@ def ladder_plan(sizes, budgets, tuned_lrs: dict, *, overrun: float = 1.25,
     frac = kaplan_warmup_frac() if long_warmup_frac is None else float(long_warmup_frac)
     if not 0 < frac < 1:
         raise ValueError(f"long_warmup_frac must be a share of the run in (0, 1); got {frac!r}")
-    b6 = budgets_6n(budgets, sizes, **common)
+    b6 = (globals()["budgets_6n"](budgets, sizes, **common) if budgets_6n is None
+          else sorted(float(C) for C in budgets_6n))
     reads = {"6n": b6, "full": budgets}
     kap = long_run_plan("ladder-kaplan", sizes, reads, frac, overrun, **common)
     short = long_run_plan("ladder-short-warmup", sizes, reads,
@@ -225,7 +227,8 @@ def _frames(source, ladder: Ladder) -> dict:
 
 
 def ladder_table(source, ladder: Ladder, *, bootstrap: int = 200, seed: int = 0,
-                 tol: float = 0.02, edges: str = "exclude", ci_level: float = 0.95):
+                 tol: float = 0.02, edges: str = "exclude", resample: str = "runs",
+                 ci_level: float = 0.95):
     """Approach 2 for every step: ``(table, fits)``.
 
     source: a ``ResultStore`` (or its path), read per step through the ladder's plans (history
@@ -233,7 +236,7 @@ def ladder_table(source, ladder: Ladder, *, bootstrap: int = 200, seed: int = 0,
             (columns key, status, tokens, val_loss, params_total, params_non_embedding,
             flops_per_token_full).
     Per step: rows re-binned to its budgets in its convention (:func:`read_at_budgets`), then
-    ``fitting.fit_isoflop`` (local parabolas; ``edges``; ``bootstrap`` refits resampling runs)
+    ``fitting.fit_isoflop`` (local parabolas; ``edges``; ``bootstrap`` refits, ``resample``)
     with N in the step's convention and D = C / f(N), f = 6N or the full count as a smooth
     function of total N (``analysis.flops_per_token_fn``). The table: a and its interval, and
     tokens per parameter at the middle budget (the step's own, in its convention) with its
@@ -253,8 +256,12 @@ def ladder_table(source, ladder: Ladder, *, bootstrap: int = 200, seed: int = 0,
                 return 6.0 * np.asarray(N, float)
         else:
             f = flops_per_token_fn(d["N"], d["fpt"])
-        fit = fit_isoflop(d["N"], d["C"], d["val_loss"], flops_per_token=f, edges=edges,
-                          bootstrap=bootstrap, seed=seed, ci_level=ci_level)
+        try:
+            fit = fit_isoflop(d["N"], d["C"], d["val_loss"], flops_per_token=f, edges=edges,
+                              bootstrap=bootstrap, resample=resample, seed=seed,
+                              ci_level=ci_level)
+        except ValueError as e:
+            raise ValueError(f"ladder step {st.step} ({st.setup}): {e}") from e
         C_mid = sorted(st.budgets)[len(st.budgets) // 2]
         p = fit.at(C_mid)
         (a_lo, a_hi) = fit.ci["a"] if fit.ci else (np.nan, np.nan)

@@ -66,6 +66,9 @@ SMOKE_LR_MULTS = (1.0, 3.0, 9.0, 27.0)
 # for step 4 a stand-in for a fitted eta*(N): 3x lr_rule, the smoke sweep's best for two of its
 # three sizes (the chapters pass rates from fitting.fit_lr_law through ladder.tuned_lrs)
 SMOKE_LADDER_BUDGETS = SMOKE_ISO_BUDGETS[::3]
+# and one size below them: without it the three smallest budgets had their best run at the
+# smallest size (1x16) in every step (measured), so too few budgets had an interior minimum
+SMOKE_LADDER_SIZES = [(1, 8, 1)] + SMOKE_ISO_SIZES
 SMOKE_LADDER_LR_MULT = 3.0
 
 # book, L(N): six two-layer sizes (6.6k to 224k non-embedding parameters) at a fixed 4.2M tokens,
@@ -122,8 +125,13 @@ def smoke_ladder():
     from .ladder import ladder_plan
     from .spec import lr_rule
 
-    lrs = {s: SMOKE_LADDER_LR_MULT * lr_rule(s[1]) for s in SMOKE_ISO_SIZES}
-    return ladder_plan(SMOKE_ISO_SIZES, SMOKE_LADDER_BUDGETS, lrs, **BOOK_COMMON)
+    from .ladder import budgets_6n
+
+    lrs = {s: SMOKE_LADDER_LR_MULT * lr_rule(s[1]) for s in SMOKE_LADDER_SIZES}
+    # step 0's 6N budgets from the IsoFLOP sizes (those the budgets were chosen for)
+    b6 = budgets_6n(SMOKE_LADDER_BUDGETS, SMOKE_ISO_SIZES, **BOOK_COMMON)
+    return ladder_plan(SMOKE_LADDER_SIZES, SMOKE_LADDER_BUDGETS, lrs, budgets_6n=b6,
+                       **BOOK_COMMON)
 
 
 def _book_plans():
