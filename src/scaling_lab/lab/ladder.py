@@ -158,6 +158,8 @@ def ladder_plan(sizes, budgets, tuned_lrs: dict, *, overrun: float = 1.25,
     overrun:          long runs go this many times past their last read point.
     long_warmup_frac: step 0's warmup as a share of its long run (default Kaplan's,
                       :func:`kaplan_warmup_frac`); step 2's is ``common["warmup_steps"]``.
+                      Kaplan's 1.2% of a run of a few thousand steps is *shorter* than the
+                      lab's 50 (smoke: 8-173 steps by size): check it before calling it long.
     budgets_6n:       step 0's budgets (default :func:`budgets_6n` of ``budgets`` and ``sizes``).
     common:           RunSpec fields shared by every run (n_ctx, batch_size, warmup_steps, ...).
     """
