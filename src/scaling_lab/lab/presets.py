@@ -61,6 +61,15 @@ SMOKE_WSD_LR_MULTS = (1.0, 4.0)
 SMOKE_LR_SIZES = [(1, 24, 2), (2, 24, 2), (2, 32, 2)]
 SMOKE_LR_TOKENS = [262_144, 524_288]
 SMOKE_LR_MULTS = (1.0, 3.0, 9.0, 27.0)
+# smoke, the ladder (lab.ladder; its code path in CI, not its conclusions): the IsoFLOP shapes at
+# five of the IsoFLOP budgets an octave's half apart (step 3's runs are the IsoFLOP plan's), and
+# for step 4 a stand-in for a fitted eta*(N): 3x lr_rule, the smoke sweep's best for two of its
+# three sizes (the chapters pass rates from fitting.fit_lr_law through ladder.tuned_lrs)
+SMOKE_LADDER_BUDGETS = SMOKE_ISO_BUDGETS[::3]
+# and one size below them: without it the three smallest budgets had their best run at the
+# smallest size (1x16) in every step (measured), so too few budgets had an interior minimum
+SMOKE_LADDER_SIZES = [(1, 8, 1)] + SMOKE_ISO_SIZES
+SMOKE_LADDER_LR_MULT = 3.0
 
 # book, L(N): six two-layer sizes (6.6k to 224k non-embedding parameters) at a fixed 4.2M tokens,
 # cosine. One depth for all: mixing 1-, 2- and 3-layer models puts kinks in L(N) (measured: RMS
@@ -107,7 +116,22 @@ def _smoke_plans():
                                       lr_mults=SMOKE_WSD_LR_MULTS),
         "lr": lambda: lr_plan("lr", SMOKE_LR_SIZES, SMOKE_LR_TOKENS, lr_mults=SMOKE_LR_MULTS,
                               schedule="wsd", **BOOK_COMMON),
+        "ladder": lambda: smoke_ladder().plan(),
     }
+
+
+def smoke_ladder():
+    """The smoke preset's ladder (``lab.ladder.ladder_plan``); its plan is the ``ladder`` plan."""
+    from .ladder import ladder_plan
+    from .spec import lr_rule
+
+    from .ladder import budgets_6n
+
+    lrs = {s: SMOKE_LADDER_LR_MULT * lr_rule(s[1]) for s in SMOKE_LADDER_SIZES}
+    # step 0's 6N budgets from the IsoFLOP sizes (those the budgets were chosen for)
+    b6 = budgets_6n(SMOKE_LADDER_BUDGETS, SMOKE_ISO_SIZES, **BOOK_COMMON)
+    return ladder_plan(SMOKE_LADDER_SIZES, SMOKE_LADDER_BUDGETS, lrs, budgets_6n=b6,
+                       **BOOK_COMMON)
 
 
 def _book_plans():

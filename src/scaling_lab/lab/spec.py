@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 SCHEDULES = ("cosine", "wsd", "constant")
 # options added after results were stored: left out of ``to_dict`` (and so of the key) at these
 # values, so that every older spec keeps its key; switched on, they are part of both
-OFF_BY_DEFAULT = {"fused": False, "compile": False}
+OFF_BY_DEFAULT = {"fused": False, "compile": False, "eval_tokens": ()}
 
 
 def lr_rule(d_model: int) -> float:
@@ -94,6 +94,9 @@ class RunSpec:
     dtype: str = "auto"  # "auto": bf16 autocast on CUDA, fp32 elsewhere
     fused: bool = False  # AdamW(fused=True): the same update in one kernel (last digits differ)
     compile: bool = False  # torch.compile the model for the training steps (evaluation is eager)
+    # extra evaluations after these token counts (whole optimizer steps), besides eval_steps'
+    # own: a long run read at given points of its learning curve (lab.ladder)
+    eval_tokens: tuple = ()
 
     def __post_init__(self):
         for name in ("n_layer", "d_model", "n_head", "tokens", "n_ctx", "batch_size"):
@@ -121,9 +124,26 @@ class RunSpec:
             raise ValueError(f"lr must be positive, got {self.lr!r}")
         if not (0.0 <= self.cooldown_frac < 1.0):
             raise ValueError(f"cooldown_frac must be in [0, 1), got {self.cooldown_frac!r}")
-        for name in OFF_BY_DEFAULT:
+        self._check_eval_tokens()
+        for name in ("fused", "compile"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+
+    def _check_eval_tokens(self):
+        try:
+            ts = sorted({int(t) for t in self.eval_tokens if int(t) == t})
+        except (TypeError, ValueError):
+            ts = None
+        if ts is None or len(ts) != len(set(self.eval_tokens)) or isinstance(self.eval_tokens,
+                                                                              (str, bytes)):
+            raise ValueError(f"eval_tokens must be a list of whole token counts, got "
+                             f"{self.eval_tokens!r}")
+        bad = [t for t in ts if t <= 0 or t > self.tokens or t % self.tokens_per_step]
+        if bad:
+            raise ValueError(f"eval_tokens {bad[0]!r} is not a whole number of optimizer steps "
+                             f"within the run: give multiples of batch_size*n_ctx="
+                             f"{self.tokens_per_step} up to tokens={self.tokens}")
+        object.__setattr__(self, "eval_tokens", tuple(ts))
 
     # ---- derived
     @property
@@ -177,6 +197,7 @@ class RunSpec:
         """Steps (count of updates done) after which the model is evaluated.
 
         cosine / constant: every ``eval_every`` steps (default: 8 evaluations) and the last step.
+        Every spec also after the steps of ``eval_tokens`` (none by default).
         wsd: in the stable phase at powers of two (8, 16, 32, ...) and at the cooldown start, which
         do not depend on the run's length, so every branch of a long run (and a run resumed from
         a stable-phase checkpoint) has its evaluations; in the cooldown at quarters of it."""
@@ -188,12 +209,15 @@ class RunSpec:
                 pts.add(c0)
             n_cool = S - c0
             pts |= {c0 + (j * n_cool) // 4 for j in range(1, 4) if (j * n_cool) // 4 > 0}
-            return sorted(pts)
+            return sorted(pts | self._extra_evals())
         every = self.eval_every or max(1, S // 8)
         pts = set(range(every, S + 1, every)) | {S}
         if self.schedule == "wsd" and 0 < self.cooldown_start < S:
             pts.add(self.cooldown_start)
-        return sorted(pts)
+        return sorted(pts | self._extra_evals())
+
+    def _extra_evals(self) -> set[int]:
+        return {t // self.tokens_per_step for t in self.eval_tokens}
 
     # ---- identity
     def to_dict(self) -> dict:
