@@ -169,11 +169,11 @@ KAPLAN2020_WARMUP_STEPS = 3000
 KAPLAN2020_TRAIN_STEPS = 250_000
 KAPLAN2020_TRAINING_SOURCE = Source(
     "kaplan2020", "Section 2.2 (training procedures)",
-    "unless otherwise noted, 2.5e5 steps of 512 sequences of 1024 tokens, a 3000-step linear "
-    "warmup, then a cosine decay to zero; the same warmup in steps for every model size. "
-    "Recalled from the paper, not checked against its text in this project: the search tools "
-    "found no copy of Section 2.2 (Porian et al.'s released configs, which use 1.57e9 = 3000 x "
-    "512 x 1024 'kaplan warmup tokens', agree)")
+    "'Unless otherwise noted, we train models with the Adam optimizer for a fixed 2.5 x 10^5 "
+    "steps with a batch size of 512 sequences of 1024 tokens' ... 'all training runs included "
+    "in our data used a learning rate schedule with a 3000 step linear warmup followed by a "
+    "cosine decay to zero' (checked against the paper's text); the same warmup in steps for "
+    "every model size")
 """Kaplan et al.'s warmup, 3000 of their 2.5e5 optimizer steps (1.2% of a full run), the same
 for every size (kaplan2020, Section 2.2; see :data:`KAPLAN2020_TRAINING_SOURCE`)."""
 

@@ -105,7 +105,8 @@ def read_points(size, budgets, convention: str, **common) -> dict:
 def long_run_plan(name: str, sizes, reads: dict, warmup, overrun: float = 1.25,
                   **common) -> Plan:
     """One cosine run per size, ``overrun`` times longer than its last read point (so no
-    budget's point is the end of its schedule), evaluated at every read point.
+    budget's point is the end of its schedule), evaluated at every read point, decaying to zero
+    as Kaplan et al.'s schedule does (kaplan2020, Section 2.2).
 
     reads:  {convention: budgets}; every size is evaluated where it reaches each.
     warmup: warmup steps (an int), or a share of the run's steps (a float below 1)."""
@@ -120,7 +121,8 @@ def long_run_plan(name: str, sizes, reads: dict, warmup, overrun: float = 1.25,
         tokens = max(1, round(overrun * pts[-1] / tps)) * tps
         w = warmup if isinstance(warmup, int) else max(1, round(warmup * tokens / tps))
         spec = RunSpec(sz.n_layer, sz.d_model, sz.n_head, tokens=tokens, schedule="cosine",
-                       **{**common, "warmup_steps": w}).replace(eval_tokens=tuple(pts))
+                       **{"min_lr_frac": 0.0, **common, "warmup_steps": w}
+                       ).replace(eval_tokens=tuple(pts))
         items.append(Item(spec, (("size", f"{sz.n_layer}x{sz.d_model}"),)))
     return Plan(name, items)
 
