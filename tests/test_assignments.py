@@ -30,7 +30,7 @@ SOLUTION_LINES = {
 }
 
 
-def test_there_are_three_masters_with_known_solution_lines():
+def test_every_master_has_known_solution_lines():
     assert len(MASTERS) >= 3
     assert set(IDS) == set(SOLUTION_LINES)
     for m in MASTERS:
@@ -311,6 +311,243 @@ def test_a1_grades_any_correct_method_fully_and_a_wrong_interval_low(made, tmp_p
     """otter run with A1's autograder: a correct solution written differently from the master
     earns all 10 autograded points; a wrong interval (mean +- one standard deviation) and a wrong
     multiple choice lose points in questions 3 and 4 only."""
+
+
+# ----------------------------------------------------------------------------- A4: the lab
+# A4 trains a small IsoFLOP sweep (the smoke preset's plan isoflop_small) into a store the
+# notebook creates next to itself; its hidden tests re-read that store and recompute the fits.
+A4 = "a4_lab_isoflop"
+A4_STORE = "a4_runs/isoflop_small.jsonl"
+SOLUTION_LINES[A4] = ['summary = run_plan(plan, STORE, workers=workers)',
+                      'resample="parametric", seed=seed)',
+                      'draws.append(fit_isoflop(N_ne, C, y).params["a"]']
+A4_HIDDEN_NAMES = ["_RS(", "_fi(", "_gp(", "_st[_k]"]  # private names of A4's hidden tests
+
+
+def _a4_cells() -> dict:
+    """The A4 master's code cells by role: ``setup`` (outside questions), and per question its
+    ``solution`` cells and ``tests`` as (hidden, source)."""
+    nb = nbformat.read(ROOT / "notebooks" / "assignments" / f"{A4}.ipynb", as_version=4)
+    out, q, block = {"setup": []}, None, None
+    for c in nb.cells:
+        if c.cell_type == "raw":
+            first, _, rest = c.source.partition("\n")
+            if first == "# BEGIN QUESTION":
+                q = yaml.safe_load(rest)["name"]
+                out[q] = {"solution": [], "tests": []}
+            elif first in ("# BEGIN SOLUTION", "# BEGIN TESTS"):
+                block = first.split()[-1]
+            elif first in ("# END SOLUTION", "# END TESTS"):
+                block = None
+            elif first == "# END QUESTION":
+                q = None
+        elif c.cell_type == "code":
+            if q is None:
+                out["setup"].append(c.source)
+            elif block == "SOLUTION":
+                out[q]["solution"].append(c.source)
+            elif block == "TESTS":
+                out[q]["tests"].append((c.source.startswith("# HIDDEN"), c.source))
+    return out
+
+
+def _a4_world_store(path: Path, noise: float = 0.017, seed: int = 0) -> None:
+    """A store holding every run of A4's plan without training: final losses from a law of the
+    Chinchilla form in total N (constants fitted to the book's runs of these shapes, rounded),
+    with normal noise of the runs' own level; sizes and FLOPs per token as the trainer records
+    them."""
+    import numpy as np
+
+    from scaling_lab.flops import flops_per_token, param_counts
+    from scaling_lab.lab import ResultStore
+    from scaling_lab.lab.presets import get_preset
+    from scaling_lab.lab.spec import RunResult
+
+    rng = np.random.default_rng(seed)
+    store = ResultStore(path)
+    for s in get_preset("smoke").plans["isoflop_small"]().specs:
+        pc = param_counts(s.shape())
+        loss = 0.92 + 11600 * pc.total ** -1.055 + 435 * s.tokens ** -0.43
+        info = {"params_total": int(pc.total), "params_non_embedding": int(pc.non_embedding),
+                "params_embedding": int(pc.embedding),
+                "flops_per_token_6n": float(flops_per_token(s.shape(), method="6N")),
+                "flops_per_token_full": float(flops_per_token(s.shape(), method="full"))}
+        final = {"step": s.steps, "tokens": s.steps * s.tokens_per_step, "wall_s": 0.0,
+                 "val_loss": float(loss + rng.normal(0.0, noise)), "train_loss": float(loss)}
+        store.append(RunResult(s.key(), s.to_dict(), "ok", [final], info))
+
+
+def _a4_own_solution(runs, n_boot: int = 200, seed: int = 1) -> dict:
+    """A correct solution written differently from the master's: a parabola in log L through
+    each budget's four sizes, the line by np.polyfit, and a paired bootstrap that resamples the
+    runs within each budget (no vertex clamping)."""
+    import numpy as np
+
+    C, L = runs["budget"].to_numpy(float), runs["val_loss"].to_numpy(float)
+    Nt, Ne = runs["N"].to_numpy(float), runs["params_non_embedding"].to_numpy(float)
+    budgets = np.unique(C)
+    groups = [np.flatnonzero(C == b) for b in budgets]
+
+    def exponent(N, sel):
+        v = [(lambda c: -c[1] / (2 * c[0]))(np.polyfit(np.log(N[i]), np.log(L[i]), 2))
+             for i in sel]
+        return float(np.polyfit(np.log(budgets), v, 1)[0]), np.exp(v)
+
+    a, N_opt = exponent(Nt, groups)
+    a_ne, _ = exponent(Ne, groups)
+    rng, d = np.random.default_rng(seed), []
+    while len(d) < n_boot:
+        sel = [i[rng.integers(0, len(i), len(i))] for i in groups]
+        if min(np.unique(Nt[i]).size for i in sel) < 3:
+            continue
+        ta, tn = exponent(Nt, sel)[0], exponent(Ne, sel)[0]
+        d.append((ta, tn - ta))
+    d = np.array(d)
+    return {"N_opt": N_opt, "a_hat": a, "a_nonemb": a_ne, "shift": a_ne - a,
+            "a_interval": tuple(float(v) for v in np.percentile(d[:, 0], [2.5, 97.5])),
+            "shift_interval": tuple(float(v) for v in np.percentile(d[:, 1], [2.5, 97.5]))}
+
+
+def _a4_failures(ns: dict, q: str, cells: dict) -> list[str]:
+    """The tests (public and hidden) of question ``q`` that fail in namespace ``ns``."""
+    failed = []
+    for hidden, src in cells[q]["tests"]:
+        try:
+            exec(src, ns)
+        except AssertionError as e:
+            failed.append(f"{'hidden' if hidden else 'public'}: {e}")
+    return failed
+
+
+def test_a4_plan_is_a_cut_of_the_book_grid():
+    """isoflop_small: the book's four smallest two-layer sizes at every other of its first nine
+    budgets (5e11 to 1.52e12 full FLOPs, a factor 1.32 apart), the same specs as the book's
+    runs; tokens = budget / full FLOPs per token, in whole optimizer steps."""
+    from scaling_lab.flops import flops_per_token
+    from scaling_lab.lab.analysis import plan_flops
+    from scaling_lab.lab.presets import SMALL_ISO_BUDGETS, SMALL_ISO_SIZES, get_preset
+
+    plan = get_preset("smoke").plans["isoflop_small"]()
+    book = get_preset("book").plans["isoflop"]()
+    assert SMALL_ISO_BUDGETS == [5e11, 6.6e11, 8.71e11, 1.15e12, 1.52e12]
+    assert SMALL_ISO_SIZES == [(2, 16, 1), (2, 24, 2), (2, 32, 2), (2, 48, 3)]
+    assert len(plan.items) == 20 and set(plan.keys()) <= set(book.keys())
+    for it in plan.items:
+        s, C = it.spec, dict(it.labels)["budget"]
+        fpt = flops_per_token(s.shape(), method="full")
+        assert s.schedule == "wsd" and s.tokens % s.tokens_per_step == 0
+        assert abs(s.tokens * fpt / C - 1) <= s.tokens_per_step * fpt / C / 2 + 1e-12
+    jobs = plan.jobs()
+    assert sorted(len(j) for j in jobs) == [5, 5, 5, 5]  # one WSD group per size
+    cost = plan_flops(plan.specs)
+    assert cost["runs"] == 20 and 2.0 < cost["ratio"] < 2.4  # branches: ~2.2x fewer FLOPs
+    assert abs(cost["flops_grouped"] / 8.624e12 - 1) < 1e-3
+
+
+def test_a4_master_writes_its_store_under_its_own_directory():
+    """The setup cell makes the store's directory itself, next to the notebook; the hidden tests
+    re-read exactly that store."""
+    cells = _a4_cells()
+    setup = "\n".join(cells["setup"])
+    assert 'RUNS_DIR = Path("a4_runs")' in setup and "RUNS_DIR.mkdir(exist_ok=True)" in setup
+    assert 'STORE = RUNS_DIR / "isoflop_small.jsonl"' in setup
+    reads = [src for q in ("q1_sweep", "q2_exponent", "q3_convention")
+             for hidden, src in cells[q]["tests"] if hidden]
+    assert len(reads) == 7 and all(f'"{A4_STORE}"' in src for src in reads)
+
+
+def test_a4_rubric_in_the_master_and_for_instructors():
+    """Question 4's rubric: criteria whose points add up to the total, in the notebook and in
+    book/instructors.md, with the time estimates."""
+    import re
+
+    nb = nbformat.read(ROOT / "notebooks" / "assignments" / f"{A4}.ipynb", as_version=4)
+    q4 = next(c.source for c in nb.cells if c.source.startswith("## Question 4"))
+    total = int(re.search(r"\*Rubric \((\d+) points\)\.\*", q4).group(1))
+    parts = [int(m[1]) for m in re.findall(r"\(([abc])\) (\d+):", q4)]
+    assert len(parts) == 3 and sum(parts) == total == 8
+    text = (ROOT / "book" / "instructors.md").read_text()
+    sec = text[text.index("## A4"):]
+    sec = sec[:sec.find("\n## ", 1)] if "\n## " in sec[1:] else sec
+    assert "Rubric for question 4" in sec and "**Time.**" in sec
+    rows = re.findall(r"^\| \(([abc])\)[^|]*\| (\d+) \|", sec, re.M)
+    assert [r[0] for r in rows] == ["a", "b", "c"] and sum(int(r[1]) for r in rows) == total
+    assert "a4_lab_isoflop" in (ROOT / "book" / "assignments.md").read_text() or \
+        "A4." in (ROOT / "book" / "assignments.md").read_text()
+
+
+def test_a4_hidden_tests_accept_any_correct_method_and_reject_an_unpaired_interval(
+        tmp_path, monkeypatch):
+    """On a store of simulated runs (no training): the master's own solution and a solution
+    written differently pass every test of questions 1-3; argmin vertices (the grid's sizes,
+    not a fitted vertex) fail question 2's hidden test of a; an interval of the shift from
+    independent bootstraps of the two conventions fails question 3's paired test."""
+    import numpy as np
+
+    from scaling_lab.fitting import fit_isoflop
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a4_runs").mkdir()
+    _a4_world_store(tmp_path / A4_STORE)
+    cells = _a4_cells()
+    ns: dict = {}
+    for src in cells["setup"]:
+        exec(src, ns)
+    for q in ("q1_sweep", "q2_exponent", "q3_convention"):
+        for src in cells[q]["solution"]:
+            exec(src, ns)  # q1's run_plan finds every run in the store: nothing to train
+        assert _a4_failures(ns, q, cells) == [], q
+    master = {k: ns[k] for k in ("a_hat", "a_interval", "a_nonemb", "shift", "shift_interval")}
+
+    own = _a4_own_solution(ns["runs"])
+    ns.update(own)
+    assert abs(own["a_hat"] - master["a_hat"]) > 1e-3  # a different method, not the same numbers
+    for q in ("q2_exponent", "q3_convention"):
+        assert _a4_failures(ns, q, cells) == [], (q, own)
+
+    # argmin: the best run's size per budget, a line through those
+    runs = ns["runs"]
+    best = runs.loc[runs.groupby("budget")["val_loss"].idxmin()].sort_values("budget")
+    a_argmin = float(np.polyfit(np.log(best["budget"]), np.log(best["N"]), 1)[0])
+    ns.update(master, N_opt=best["N"].to_numpy(float), a_hat=a_argmin)
+    assert abs(a_argmin - master["a_hat"]) > 0.1
+    failed = _a4_failures(ns, "q2_exponent", cells)
+    assert any("more than 0.1" in f for f in failed), failed
+
+    # unpaired: the two conventions refitted to independent perturbations of the losses
+    ns.update(master)
+    fit = ns["fit"]
+    C, L = runs["budget"].to_numpy(float), runs["val_loss"].to_numpy(float)
+    rng, d = np.random.default_rng(2), []
+    while len(d) < 200:
+        try:
+            d.append(fit_isoflop(runs["params_non_embedding"], C,
+                                 L + rng.normal(0, fit.diagnostics["sigma"], len(L))).a
+                     - fit_isoflop(runs["N"], C,
+                                   L + rng.normal(0, fit.diagnostics["sigma"], len(L))).a)
+        except ValueError:
+            continue
+    ns["shift_interval"] = tuple(float(v) for v in np.percentile(d, [2.5, 97.5]))
+    failed = _a4_failures(ns, "q3_convention", cells)
+    assert any("not a paired interval" in f for f in failed), (ns["shift_interval"], failed)
+
+
+@pytest.mark.slow
+def test_a4_student_version_holds_no_hidden_test_or_store(made):
+    out, summary, _ = made
+    s = next(s for s in summary if s["name"] == A4)
+    text = Path(s["student"]).read_text()
+    for name in A4_HIDDEN_NAMES:
+        assert name not in text, f"hidden-test code {name!r} in the student version"
+    assert not list((out / A4).rglob("a4_runs")), "the store of a graded run leaked into the output"
+    assert not (ROOT / "notebooks" / "assignments" / "a4_runs").exists()
+
+
+@pytest.mark.slow
+def test_a4_otter_run_grades_the_master_fully_and_the_student_version_zero(made, tmp_path):
+    """`otter run` with A4's autograder zip re-executes the notebook, trains the sweep into a
+    store of its own and grades it: every point for the master (hidden tests recomputed from
+    that store), none for the student version as handed out."""
     import subprocess
     import sys
 
@@ -338,3 +575,20 @@ def test_a1_grades_any_correct_method_fully_and_a_wrong_interval_low(made, tmp_p
     # of question 3's four (the hidden width test), the wrong letter one of question 4's two
     assert scores["wrong"] == {"q1_loglog": 2, "q2_offset": 3, "q3_bootstrap": 2.25,
                                "q4_meaning": 1}
+
+
+    s = next(s for s in summary if s["name"] == A4)
+    for which, expect_full in (("autograder", True), ("student", False)):
+        sub = tmp_path / which
+        sub.mkdir()
+        shutil.copy(out / A4 / which / f"{A4}.ipynb", sub)
+        proc = subprocess.run([sys.executable, "-m", "otter", "run", "-a", s["autograder_zip"],
+                               "-o", str(sub), str(sub / f"{A4}.ipynb")],
+                              capture_output=True, text=True, cwd=sub)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        res = json.loads((sub / "results.json").read_text())
+        scored = [t for t in res["tests"] if "max_score" in t]
+        score = sum(t["score"] for t in scored)
+        possible = sum(t["max_score"] for t in scored)
+        assert possible == 9, possible  # questions 1-3: 2 + 4 + 3 points
+        assert (score == possible) if expect_full else (score == 0), (which, score, res["tests"])

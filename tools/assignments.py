@@ -20,6 +20,10 @@ A3's world is drawn per course: a master holding the demo course key (``course_k
 is assigned with that key replaced by the key of the instructor's seed, read from the
 environment variable ``SCALING_LAB_COURSE_SEED`` (or the file named by
 ``SCALING_LAB_COURSE_SEED_FILE``); unset, the demo world stays (see book/instructors.md).
+
+A4 (``a4_lab_isoflop``) trains a small lab sweep whenever it is executed, so its ``otter assign``
+takes minutes, not seconds: otter executes it in a temporary directory, where the notebook makes
+its own results store (``a4_runs/``); nothing is written next to the master.
 """
 
 from __future__ import annotations
