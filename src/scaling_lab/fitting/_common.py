@@ -263,3 +263,14 @@ def parabola_vertex(coef, x0, x, clamp: bool):
 def check_choice(name, value, choices):
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+
+
+def rounded_groups(*keys, digits: int = 6):
+    """Distinct combinations of the key columns, each value rounded to ``digits`` significant
+    digits (float noise in a CSV must not split a group): a sorted list of (key tuple, run
+    indices). The one grouping rule of the estimators (budgets, sizes, horizons)."""
+    rounded = [[float(f"{v:.{digits}g}") for v in k] for k in keys]
+    combos: dict = {}
+    for i, t in enumerate(zip(*rounded)):
+        combos.setdefault(t, []).append(i)
+    return [(t, np.array(combos[t])) for t in sorted(combos)]

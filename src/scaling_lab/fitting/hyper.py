@@ -27,6 +27,7 @@ import numpy as np
 
 from ._common import check_choice as _check_choice
 from ._common import parabola, parabola_vertex
+from ._common import rounded_groups as _groups
 from ._common import (
     FitResult,
     _bootstrap_summary,
@@ -43,14 +44,6 @@ LAW_NAMES = ["k", "c"]
 SHIFT_NAMES = ["ratio", "slope"]
 
 
-def _groups(*keys):
-    """Distinct combinations of the key columns (rounded to 6 significant digits): a sorted list
-    of (key tuple, run indices)."""
-    rounded = [np.array([float(f"{v:.6g}") for v in k]) for k in keys]
-    combos = {}
-    for i, t in enumerate(zip(*rounded)):
-        combos.setdefault(t, []).append(i)
-    return [(t, np.array(combos[t])) for t in sorted(combos)]
 
 
 def _vertex(llr, loss):

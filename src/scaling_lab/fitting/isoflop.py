@@ -21,6 +21,7 @@ import numpy as np
 from ._common import check_choice as _check_choice
 from ._common import parabola as _parabola
 from ._common import parabola_vertex as _vertex
+from ._common import rounded_groups
 from ._common import (
     FitResult,
     _bootstrap_summary,
@@ -56,9 +57,8 @@ def budget_groups(C, digits: int = 6):
     C = _check_positive_finite("C", C)
     if int(digits) != digits or not 1 <= digits <= 15:
         raise ValueError(f"digits must be a whole number from 1 to 15; got {digits!r}")
-    keys = np.array([float(f"{c:.{int(digits)}g}") for c in C])
-    budgets = np.unique(keys)
-    return budgets, [np.flatnonzero(keys == b) for b in budgets]
+    pairs = rounded_groups(C, digits=int(digits))
+    return np.array([key[0] for key, _ in pairs]), [idx for _, idx in pairs]
 
 
 @dataclass(frozen=True)
