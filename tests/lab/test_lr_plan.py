@@ -71,7 +71,29 @@ def test_smoke_lr_plan():
     assert {s.tokens for s in p.specs} == set(SMOKE_LR_TOKENS)
     assert all(getattr(s, k) == v for s in p.specs for k, v in BOOK_COMMON.items())
     assert smoke.plan().name == "lofn"
-    assert "lr" not in get_preset("book").plans
+
+
+def test_book_lr_plan_spends_isoflop_budgets_and_shares_the_rules_runs():
+    """The book's sweep: every IsoFLOP size at six rates a factor 2 apart, each size at the token
+    counts of two IsoFLOP budgets; the rule's runs (multiple 1) are the IsoFLOP plan's (same
+    keys), and a (size, rate) is one WSD group serving both budgets."""
+    from scaling_lab.lab.presets import BOOK_ISO_SIZES, BOOK_LR_BUDGETS, BOOK_LR_MULTS
+
+    book = get_preset("book")
+    p = book.plan("lr")
+    assert len(p.items) == len(BOOK_ISO_SIZES) * len(BOOK_LR_MULTS) * len(BOOK_LR_BUDGETS)
+    assert len(p.jobs()) == len(BOOK_ISO_SIZES) * len(BOOK_LR_MULTS)
+    iso = set(book.plan("isoflop").keys())
+    rule = {it.spec.key() for it in p.items if dict(it.labels)["lr_mult"] == 1.0}
+    assert len(rule) == len(BOOK_ISO_SIZES) * len(BOOK_LR_BUDGETS) and rule <= iso
+    assert {dict(it.labels)["budget"] for it in p.items} == set(BOOK_LR_BUDGETS)
+
+
+def test_lr_plan_takes_tokens_or_budgets_not_both():
+    with pytest.raises(ValueError, match="exactly one of tokens_list"):
+        lr_plan("lr", [(2, 32, 2)], [2048 * 8], lr_mults=[1, 2, 4, 8], budgets=[1e12])
+    with pytest.raises(ValueError, match="exactly one of tokens_list"):
+        lr_plan("lr", [(2, 32, 2)], lr_mults=[1, 2, 4, 8])
 
 
 def _sweep_frame(k=0.5, edge_size=None):

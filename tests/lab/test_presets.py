@@ -12,7 +12,7 @@ from scaling_lab.lab.sweep import grid_plan, run_plan
 
 def test_presets_build_deterministic_plans():
     for name, p in PRESETS.items():
-        a, b = p.plan(), p.plan()
+        a, b = p.plan(dry=True), p.plan(dry=True)
         assert a.keys() == b.keys() and len(a.keys()) > 0, name
     book = get_preset("book")
     iso = book.plans["isoflop"]()
@@ -20,6 +20,17 @@ def test_presets_build_deterministic_plans():
     assert len(budgets) >= 3
     # the chapters' plans share one store: the WSD chapter reuses isoflop branches where specs match
     assert book.store_path().name == "book.jsonl"
+
+
+def test_the_books_ladder_reads_its_learning_rate_sweep_first(tmp_path):
+    """The ladder's tuned step needs the lr sweep's eta*(N): built from an empty store it names
+    the command that fixes it; a dry plan stands the rule in (same shapes and lengths)."""
+    book = get_preset("book")
+    assert book.reads_store("ladder") and not book.reads_store("lr")
+    with pytest.raises(ValueError, match="--plan lr"):
+        book.plan("ladder", store=tmp_path / "empty.jsonl")
+    dry = book.plan("ladder", dry=True)
+    assert len(set(dry.keys())) == 170 and not (tmp_path / "empty.jsonl").exists()
 
 
 def test_unknown_preset_message():

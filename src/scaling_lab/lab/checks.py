@@ -73,11 +73,14 @@ def check_isoflop(df, bootstrap: int = 200, n_col="params_total", min_budgets: i
             "a_ci_residual": rci}
 
 
-def check_lr(df, n_col: str = "params_non_embedding", bootstrap: int = 1000, seed: int = 0):
+def check_lr(df, n_col: str = "params_non_embedding", bootstrap: int = 1000, seed: int = 0,
+             by: str = "horizon"):
     """A learning-rate sweep's acceptance (an ``lr_plan``'s frame, labels ``lr`` and ``horizon``):
     per horizon, every size's best swept peak learning rate is inside the sweep (the optimum is
     bracketed) and eta*(N) = c N^-k (N = ``n_col``) has a finite bootstrap interval for k; with
     two horizons or more, eta* at the longest over eta* at the shortest, with its interval.
+    ``by``: the column that names a horizon, "horizon" (tokens, the same for every size) or
+    "budget" (FLOPs: an ``lr_plan(budgets=...)``, each size at its own token count).
     Diverged runs are left out (and counted). Returns ``ok``, ``lines``, ``optima``
     (``fitting.lr_optima`` per size and horizon, with the best rate and eta* as multiples of
     ``lr_rule``), ``fits`` {horizon: LRLawFit} and ``shift``."""
@@ -90,7 +93,11 @@ def check_lr(df, n_col: str = "params_non_embedding", bootstrap: int = 1000, see
     n_div = int((df["status"] != "ok").sum())
     df = df[df["status"] == "ok"]
     N, lr = df[n_col].to_numpy(float), df["lr"].to_numpy(float)
-    loss, H = df["val_loss"].to_numpy(float), df["horizon"].to_numpy(float)
+    if by not in ("horizon", "budget") or by not in df:
+        raise ValueError(f"by must be 'horizon' or 'budget', a column of the sweep's frame; got "
+                         f"{by!r} (frame columns: {', '.join(map(str, df.columns))})")
+    loss, H = df["val_loss"].to_numpy(float), df[by].to_numpy(float)
+    unit = "tokens" if by == "horizon" else "FLOPs"
     width = dict(zip(N, df["d_model"].astype(int)))
     optima = lr_optima(N, lr, loss, H)
     ok, lines, fits = True, [], {}
@@ -100,7 +107,7 @@ def check_lr(df, n_col: str = "params_non_embedding", bootstrap: int = 1000, see
         ok &= o["inside"]
     for h in sorted(set(H)):
         sel = H == h
-        head = f"horizon {h:,.0f} tokens:"
+        head = (f"horizon {h:,.0f} tokens:" if by == "horizon" else f"budget {h:.3g} FLOPs:")
         try:
             fit = fit_lr_law(N[sel], lr[sel], loss[sel], bootstrap=bootstrap, seed=seed)
         except ValueError as e:
@@ -123,7 +130,7 @@ def check_lr(df, n_col: str = "params_non_embedding", bootstrap: int = 1000, see
         try:
             shift = lr_shift(N, lr, loss, H, bootstrap=bootstrap, seed=seed)
             lo, hi = shift.ci["ratio"] if shift.ci else (np.nan, np.nan)
-            lines.append(f"eta* at {shift.long:,.0f} over {shift.short:,.0f} tokens: "
+            lines.append(f"eta* at {shift.long:,.6g} over {shift.short:,.6g} {unit}: "
                          f"{shift.ratio:.3f} [{lo:.3f}, {hi:.3f}] (slope {shift.slope:.3f})")
         except ValueError as e:
             lines.append(f"no shift between horizons ({e})")

@@ -2,11 +2,13 @@
 budgets (the lab's version of Porian et al. 2024's reproduction). Every step adds one change to
 the step before it:
 
-0. **Kaplan's setup.** Non-embedding N and C = 6 N D; the untuned ``lr_rule``; a long warmup,
-   Kaplan's share of a run (``published.KAPLAN2020_WARMUP_STEPS`` of ``KAPLAN2020_TRAIN_STEPS``)
-   of the long run's steps; one long cosine run per size, not matched to any budget, read at the
-   token counts where its C reaches each budget (``RunSpec.eval_tokens``), as Kaplan read his
-   learning curves.
+0. **Kaplan's setup.** Non-embedding N and C = 6 N D; the untuned ``lr_rule``; a long warmup:
+   Kaplan et al. trained every size for the same 2.5e5 steps with the same 3000-step warmup
+   (``published.KAPLAN2020_WARMUP_STEPS`` of ``KAPLAN2020_TRAIN_STEPS``, 1.2%), so here every size
+   warms up for the same number of steps, 1.2% of the longest long run; one long cosine run per
+   size, not matched to any budget, read at the token counts where its C reaches each budget
+   (``RunSpec.eval_tokens``), as Kaplan read his learning curves. Like Kaplan's, the fixed warmup
+   is a large share of the early read points of the larger models.
 1. **+ the full FLOP count and total N.** Step 0's runs read where the full count reaches each
    budget (they are evaluated there too): a refit, no new runs.
 2. **+ a short warmup.** New long cosine runs, the same as step 0's except for the warmup: the
@@ -158,10 +160,9 @@ def ladder_plan(sizes, budgets, tuned_lrs: dict, *, overrun: float = 1.25,
 
     tuned_lrs:        {size: peak learning rate} for step 4 (e.g. from :func:`tuned_lrs`).
     overrun:          long runs go this many times past their last read point.
-    long_warmup_frac: step 0's warmup as a share of its long run (default Kaplan's,
-                      :func:`kaplan_warmup_frac`); step 2's is ``common["warmup_steps"]``.
-                      Kaplan's 1.2% of a run of a few thousand steps is *shorter* than the
-                      lab's 50 (smoke: 8-173 steps by size): check it before calling it long.
+    long_warmup_frac: step 0's warmup, the same number of steps for every size, as a share of
+                      the longest long run (default Kaplan's, :func:`kaplan_warmup_frac`: they
+                      trained every size equally long); step 2's is ``common["warmup_steps"]``.
     budgets_6n:       step 0's budgets (default :func:`budgets_6n` of ``budgets`` and ``sizes``).
     common:           RunSpec fields shared by every run (n_ctx, batch_size, warmup_steps, ...).
     """
@@ -176,9 +177,11 @@ def ladder_plan(sizes, budgets, tuned_lrs: dict, *, overrun: float = 1.25,
     b6 = (globals()["budgets_6n"](budgets, sizes, **common) if budgets_6n is None
           else sorted(float(C) for C in budgets_6n))
     reads = {"6n": b6, "full": budgets}
-    kap = long_run_plan("ladder-kaplan", sizes, reads, frac, overrun, **common)
     short = long_run_plan("ladder-short-warmup", sizes, reads,
                           int(common.get("warmup_steps", RunSpec.warmup_steps)), overrun, **common)
+    longest = max(it.spec.steps for it in short.items)
+    kap = long_run_plan("ladder-kaplan", sizes, reads, max(1, round(frac * longest)), overrun,
+                        **common)
     iso = isoflop_plan("ladder-matched", budgets, sizes, flops="full", schedule="wsd", **common)
     tuned = Plan("ladder-tuned", [])
     for sz in sizes:

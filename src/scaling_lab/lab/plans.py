@@ -177,8 +177,8 @@ def wsd_plan(name: str, sizes, token_counts, **spec_kw) -> Plan:
     return Plan(name, items)
 
 
-def lr_plan(name: str, sizes, tokens_list, lr_mults=None, lrs=None, schedule: str = "wsd",
-            **spec_kw) -> Plan:
+def lr_plan(name: str, sizes, tokens_list=None, lr_mults=None, lrs=None, schedule: str = "wsd",
+            budgets=None, **spec_kw) -> Plan:
     """A learning-rate sweep: every size at every peak learning rate, each at every horizon.
 
     sizes:       (n_layer, d_model, n_head) shapes.
@@ -191,12 +191,17 @@ def lr_plan(name: str, sizes, tokens_list, lr_mults=None, lrs=None, schedule: st
                  (the untuned per-width baseline), the same multiples for every size; multiple
                  1 leaves ``lr`` unset, so those runs are the rule's own (shared with the IsoFLOP
                  and WSD plans where their token counts agree).
+    budgets:     or the horizons as training FLOPs (full count), instead of ``tokens_list``: each
+                 size is trained for the tokens that spend each budget (``isoflop_plan``'s
+                 rounding, so the rule's runs are the IsoFLOP sweep's), i.e. every size at the
+                 run lengths it has in an IsoFLOP grid. Give one of the two.
     lrs:         or absolute peak learning rates, the same for every size. Give one of the two.
                  At least 4 distinct values, positive; log-spaced values are the useful design
                  (the optimum is read off a parabola in log(lr)).
 
     Labels on every item: ``size`` ("2x32"), ``lr`` (the peak learning rate), ``lr_mult`` (it
-    over the rule's), ``horizon`` and ``tokens_target`` (the horizon's tokens).
+    over the rule's), ``horizon`` and ``tokens_target`` (the horizon's tokens), and with
+    ``budgets`` also ``budget`` (group by it: ``checks.check_lr(df, by="budget")``).
     """
     if (lr_mults is None) == (lrs is None):
         raise ValueError("give exactly one of lr_mults (multiples of lr_rule) or lrs (absolute "
@@ -215,19 +220,31 @@ def lr_plan(name: str, sizes, tokens_list, lr_mults=None, lrs=None, schedule: st
                          f"neighbour on each side")
     if not sizes:
         raise ValueError("sizes is empty; give at least one (n_layer, d_model, n_head)")
-    if not tokens_list:
+    if (tokens_list is None) == (budgets is None):
+        raise ValueError("give exactly one of tokens_list (horizons in tokens, the same for every "
+                         "size) or budgets (horizons in FLOPs, full count)")
+    if tokens_list is not None and not len(tokens_list):
         raise ValueError("tokens_list is empty; give at least one horizon in tokens")
+    if budgets is not None and not len(budgets):
+        raise ValueError("budgets is empty; give at least one horizon in FLOPs")
     items = []
     for sz in map(as_shape, sizes):
         rule = lr_rule(sz.d_model)
+        if budgets is not None:
+            iso = isoflop_plan("x", sorted({float(C) for C in budgets}), [sz], flops="full",
+                               schedule=schedule, **spec_kw)
+            horizons = [(it.spec.tokens, dict(it.labels)["budget"]) for it in iso.items]
+        else:
+            horizons = [(D, None) for D in sorted({int(t) for t in tokens_list})]
         for v in vals:
             m, lr = (v, rule * v) if which == "lr_mults" else (v / rule, v)
-            for D in sorted({int(t) for t in tokens_list}):
+            for D, C in horizons:
                 probe = RunSpec(sz.n_layer, sz.d_model, sz.n_head, tokens=10**9,
                                 schedule=schedule, **_common(spec_kw))
                 s = probe.replace(tokens=_round_tokens(D, probe.tokens_per_step),
                                   lr=None if (which == "lr_mults" and v == 1.0) else lr)
-                items.append(Item(s, (("size", f"{sz.n_layer}x{sz.d_model}"),
-                                      ("lr", float(s.peak_lr)), ("lr_mult", float(m)),
-                                      ("horizon", int(s.tokens)), ("tokens_target", int(D)))))
+                labels = (("size", f"{sz.n_layer}x{sz.d_model}"), ("lr", float(s.peak_lr)),
+                          ("lr_mult", float(m)), ("horizon", int(s.tokens)),
+                          ("tokens_target", int(D)))
+                items.append(Item(s, labels + ((("budget", C),) if C is not None else ())))
     return Plan(name, items)

@@ -91,6 +91,19 @@ BOOK_WSD_SIZE = (2, 32, 2)
 BOOK_WSD_BUDGETS = [5e11, 1e12, 2e12]
 
 BOOK_COMMON = dict(n_ctx=128, batch_size=16, warmup_steps=50, corpus=STDLIB, seed=0)
+# book, learning-rate sweep (issue 14): the IsoFLOP sizes at six peak learning rates a factor 2
+# apart, 0.5x to 16x lr_rule, WSD, each size at the token counts of two IsoFLOP budgets (5e11 and
+# 1e12 FLOPs: each size at run lengths it has in the IsoFLOP grid, and the rule's runs are cache
+# hits). Assumed when designing it: chapter 8 found WSD best at 2-3x the rule for 2x32 at
+# 700-2,800 steps, and the smoke sweep found narrower models best at higher multiples; 0.5x and
+# 16x are the margins on each side. The sweep's own interior-optimum check decides.
+BOOK_LR_BUDGETS = [5e11, 1e12]
+BOOK_LR_MULTS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+# book, AdamW beta2 (issue 14): the default 0.95 against 0.99 and 0.999 for the middle size over
+# the same learning rates and budgets (Porian et al. 2024 found beta2 tuning matters at small
+# batch; ours is 16 sequences of 128 bytes)
+BOOK_BETA2_SIZE = (2, 32, 2)
+BOOK_BETA2 = (0.99, 0.999)
 # smoke, a small IsoFLOP sweep with conclusions (assignment A4, a few CPU-minutes): the book's
 # grid cut down to its four smallest sizes and every other budget up to 1.52e12 (a factor 1.32
 # apart), the same specs as the book's runs (a book store serves them as cache hits). Every
@@ -146,12 +159,70 @@ def smoke_ladder():
 
 def _book_plans():
     return {
+        "lr": lambda: lr_plan("lr", BOOK_ISO_SIZES, budgets=BOOK_LR_BUDGETS,
+                              lr_mults=BOOK_LR_MULTS, schedule="wsd", **BOOK_COMMON),
+        "beta2": _book_beta2_plan,
+        "ladder": book_ladder_plan,
         "lofn": lambda: grid_plan("lofn", BOOK_LOFN_SIZES, BOOK_LOFN_TOKENS, schedule="cosine",
                                   **BOOK_COMMON),
         "isoflop": lambda: isoflop_plan("isoflop", BOOK_ISO_BUDGETS, BOOK_ISO_SIZES,
                                         flops="full", schedule="wsd", **BOOK_COMMON),
         "wsd": _book_wsd_plan,
     }
+
+
+def _book_beta2_plan() -> Plan:
+    """The middle size's learning-rate sweep again at each of ``BOOK_BETA2`` (labels ``beta2``);
+    the default 0.95 is the ``lr`` plan's runs."""
+    items = []
+    for b2 in BOOK_BETA2:
+        sub = lr_plan("x", [BOOK_BETA2_SIZE], budgets=BOOK_LR_BUDGETS, lr_mults=BOOK_LR_MULTS,
+                      schedule="wsd", **{**BOOK_COMMON, "beta2": b2})
+        items += [Item(it.spec, it.labels + (("beta2", b2),)) for it in sub.items]
+    return Plan("beta2", items)
+
+
+def tuned_lrs_from_store(preset: str, store, sizes, budget: float | None = None) -> dict:
+    """{size: eta*} for the ladder's tuned step: the preset's ``lr`` sweep, read from ``store``,
+    its eta*(N) law (``fitting.fit_lr_law`` through ``check_lr``) at ``budget`` (default: the
+    sweep's largest), evaluated at each size. ``ValueError`` naming the fix if the sweep has not
+    run or fails its check."""
+    from .ladder import tuned_lrs
+
+    p = get_preset(preset)
+    df = p.frame("lr", store)
+    want = len(set(p.plans["lr"]().keys()))
+    have = 0 if df.empty else df["key"].nunique()
+    if have < want:
+        raise ValueError(f"the {preset} preset's ladder needs its learning-rate sweep first: "
+                         f"{have} of {want} runs are in {store}; run `scaling-lab sweep --preset "
+                         f"{preset} --plan lr --store {store}`")
+    res = check_lr(df, by="budget", bootstrap=200)
+    if not res["ok"]:
+        raise ValueError(f"the {preset} preset's learning-rate sweep fails its check, so it gives "
+                         f"no tuned rate:\n" + "\n".join(res["lines"]))
+    h = max(res["fits"]) if budget is None else float(budget)
+    return tuned_lrs(res["fits"][h], sizes, **BOOK_COMMON)
+
+
+def book_ladder(store=None):
+    """The book preset's ladder on the IsoFLOP sizes and budgets (step 3's runs are the IsoFLOP
+    plan's). Step 4's rates come from the ``lr`` sweep in ``store``; with ``store=None`` the
+    rule stands in for them (the plan's shapes and lengths, e.g. for a dry run)."""
+    from .ladder import budgets_6n, ladder_plan
+    from .spec import lr_rule
+
+    if store is None:
+        lrs = {s: lr_rule(s[1]) for s in BOOK_ISO_SIZES}
+    else:
+        lrs = tuned_lrs_from_store("book", store, BOOK_ISO_SIZES)
+    return ladder_plan(BOOK_ISO_SIZES, BOOK_ISO_BUDGETS, lrs,
+                       budgets_6n=budgets_6n(BOOK_ISO_BUDGETS, BOOK_ISO_SIZES, **BOOK_COMMON),
+                       **BOOK_COMMON)
+
+
+def book_ladder_plan(store=None) -> Plan:
+    return book_ladder(store).plan()
 
 
 def _book_wsd_plan() -> Plan:

@@ -174,12 +174,27 @@ class Preset:
         root = os.environ.get("SCALING_LAB_RESULTS", "results")
         return Path(root) / (self.default_store or f"{self.name}.jsonl")
 
-    def plan(self, names=None) -> Plan:
+    def reads_store(self, name: str) -> bool:
+        """Whether plan ``name`` is built from results already in the store (a builder taking
+        a ``store`` argument, e.g. the book's ladder, whose tuned step reads the ``lr`` sweep)."""
+        import inspect
+
+        return bool(inspect.signature(self.plans[name]).parameters)
+
+    def build(self, name: str, store=None, dry: bool = False) -> Plan:
+        """Plan ``name``; a plan that reads the store gets ``store`` (default: the preset's), or
+        None for a ``dry`` run (it then stands in for what it would read; shapes and lengths are
+        the same)."""
+        self._names(name)
+        if not self.reads_store(name):
+            return self.plans[name]()
+        return self.plans[name](None if dry else self.store_path(store))
+
+    def plan(self, names=None, store=None, dry: bool = False) -> Plan:
         names = self._names(names)
         items = []
         for n in names:
-            for it in self.plans[n]().items:
-                items.append(it)
+            items.extend(self.build(n, store, dry).items)
         return Plan("+".join(names), items)
 
     def _names(self, names):
@@ -199,15 +214,25 @@ class Preset:
         workers = workers or self.workers
         threads = threads or self.threads or default_threads(workers)
         t0 = time.time()
-        summ = run_plan(self.plan(plans), self.store_path(store), workers=workers,
-                        threads=threads, progress=progress, log=log)
+        names = self._names(plans)
+        # plans that read the store (the ladder's tuned step reads the lr sweep) are built once
+        # the others have run
+        first = [n for n in names if not self.reads_store(n)]
+        then = [n for n in names if self.reads_store(n)]
+        summ = {}
+        for group in ([first] if first else []) + [[n] for n in then]:
+            s = run_plan(self.plan(group, store), self.store_path(store), workers=workers,
+                         threads=threads, progress=progress, log=log)
+            summ = s if not summ else {k: (summ.get(k, 0) + v
+                                           if isinstance(v, (int, float)) else v)
+                                       for k, v in s.items()}
         summ["wall_s"] = time.time() - t0
         return summ
 
     def frame(self, plan: str, store=None):
         """The results of one plan (with its labels, e.g. ``budget``) as a DataFrame."""
         self._names(plan)
-        return self.plans[plan]().frame(ResultStore(self.store_path(store)))
+        return self.build(plan, store).frame(ResultStore(self.store_path(store)))
 
     def check(self, store=None, plans=None) -> dict:
         """Run the preset's acceptance checks (fits) on the plans' results."""
@@ -226,7 +251,7 @@ class Preset:
         optimizer steps of each on the CPU (batch of 2 sequences, fp32). A row per shape;
         ``ValueError`` if one diverges."""
         rows, seen = [], set()
-        for it in self.plan(plans).items:
+        for it in self.plan(plans, dry=True).items:
             s = it.spec
             shape_key = (s.n_layer, s.d_model, s.n_head, s.n_ctx, s.batch_size, s.corpus)
             if shape_key in seen:
