@@ -1,0 +1,210 @@
+"""Translations of the book's pages (the 简体中文 edition), kept in step with the English.
+
+A page's translation lives in ``i18n/<lang>/<page path without suffix>.yml`` (e.g.
+``i18n/zh_CN/notebooks/01_power_laws.yml``) as a list of *units*:
+
+* a chapter (``.ipynb``): one unit per markdown cell, ``id`` = the cell's id;
+* a prose page (``.md``): one unit per section, split before every heading line outside code
+  fences, ``id`` = the heading's slug (``_top`` for text before the first heading).
+
+Every unit records ``en_sha``, the hash of the English text it translates (:func:`sha`), and that
+text as ``en`` (so a reviewer sees what changed); ``zh`` is the translation. A unit is *stale*
+when the page's English no longer hashes to ``en_sha``, *missing* when it has no translation.
+
+    python tools/i18n.py extract PAGE...   add units for new English (empty zh); never touches
+                                           a translated unit, so a stale one stays stale
+    python tools/i18n.py refresh PAGE --ids ID...  after updating those units' zh: record the
+                                           current English (en, en_sha) for them
+    python tools/i18n.py check [PAGE...]   list stale, missing and orphaned units; exit 1 if any
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+LANG = "zh_CN"
+
+
+def sha(text: str) -> str:
+    """The hash a unit records: sha256 of the English text exactly as stored, 12 hex digits."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def _slug(heading: str) -> str:
+    s = re.sub(r"[^\w\s-]", "", heading.lstrip("#").strip().lower())
+    return re.sub(r"[\s_]+", "-", s).strip("-") or "section"
+
+
+def md_units(text: str) -> list[tuple[str, str]]:
+    """[(id, text)] of a markdown page: sections split before each heading outside fences."""
+    units, cur, uid, fence, seen = [], [], "_top", None, {}
+    for line in text.splitlines(keepends=True):
+        m = re.match(r"^\s*(`{3,}|~{3,}|:{3,})", line)
+        if m:
+            tok = m.group(1)
+            if fence is None:
+                fence = tok
+            elif tok[0] == fence[0] and len(tok) >= len(fence) and line.strip() == tok:
+                fence = None
+        if fence is None and re.match(r"^#{1,6} ", line) and not m:
+            if cur:
+                units.append((uid, "".join(cur)))
+            base = _slug(line)
+            seen[base] = seen.get(base, 0) + 1
+            uid = base if seen[base] == 1 else f"{base}-{seen[base]}"
+            cur = []
+        cur.append(line)
+    if cur:
+        units.append((uid, "".join(cur)))
+    return units
+
+
+def nb_units(path: Path) -> list[tuple[str, str]]:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    out = []
+    for c in nb["cells"]:
+        if c["cell_type"] != "markdown":
+            continue
+        src = c["source"] if isinstance(c["source"], str) else "".join(c["source"])
+        out.append((c["id"], src))
+    return out
+
+
+def units(page: Path) -> list[tuple[str, str]]:
+    """The English units of ``page`` (a path relative to the repository root, or absolute)."""
+    page = page if page.is_absolute() else ROOT / page
+    if page.suffix == ".ipynb":
+        return nb_units(page)
+    if page.suffix == ".md":
+        return md_units(page.read_text(encoding="utf-8"))
+    raise ValueError(f"{page}: only .ipynb and .md pages are translated")
+
+
+def tr_path(page: Path, lang: str = LANG) -> Path:
+    rel = (page if not page.is_absolute() else page.relative_to(ROOT)).with_suffix(".yml")
+    return ROOT / "i18n" / lang / rel
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str(dumper, s):
+    style = "|" if "\n" in s else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", s, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def load(page: Path, lang: str = LANG) -> dict:
+    p = tr_path(page, lang)
+    if not p.exists():
+        return {"page": str(page), "units": []}
+    data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    data.setdefault("units", [])
+    return data
+
+
+def save(page: Path, data: dict, lang: str = LANG) -> None:
+    p = tr_path(page, lang)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_suffix(".yml.tmp")
+    tmp.write_text(yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False,
+                             width=100), encoding="utf-8")
+    tmp.replace(p)
+
+
+def extract(page: Path, lang: str = LANG) -> int:
+    """Add a unit (empty ``zh``) for every English unit the file lacks; keep the page's order.
+    Returns how many were added."""
+    data = load(page, lang)
+    have = {u["id"]: u for u in data["units"]}
+    new, added = [], 0
+    for uid, text in units(page):
+        if uid in have:
+            new.append(have.pop(uid))
+        else:
+            new.append({"id": uid, "en_sha": sha(text), "en": text, "zh": ""})
+            added += 1
+    new.extend(have.values())  # orphans stay (check reports them) until a translator drops them
+    save(page, {"page": str(page), "units": new}, lang)
+    return added
+
+
+def refresh(page: Path, ids, lang: str = LANG) -> None:
+    eng = dict(units(page))
+    data = load(page, lang)
+    for u in data["units"]:
+        if u["id"] in ids:
+            if u["id"] not in eng:
+                raise ValueError(f"{page}: unit {u['id']} is not on the English page")
+            u["en"], u["en_sha"] = eng[u["id"]], sha(eng[u["id"]])
+    save(page, data, lang)
+
+
+def problems(page: Path, lang: str = LANG) -> list[str]:
+    """Every stale, missing or orphaned unit of ``page``, one line each."""
+    eng = units(page)
+    data = load(page, lang)
+    tr = {u["id"]: u for u in data["units"]}
+    out = []
+    for uid, text in eng:
+        u = tr.get(uid)
+        if u is None or not str(u.get("zh") or "").strip():
+            out.append(f"{page}: unit {uid}: missing translation")
+        elif u.get("en_sha") != sha(text):
+            out.append(f"{page}: unit {uid}: stale translation (the English changed since; "
+                       f"update zh, then `python tools/i18n.py refresh {page} --ids {uid}`)")
+    ids = {uid for uid, _ in eng}
+    out += [f"{page}: unit {uid}: orphaned (no such unit in the English page; delete it)"
+            for uid in tr if uid not in ids]
+    return out
+
+
+def pages() -> list[Path]:
+    """Every page of the table of contents, relative to the root."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    out = []
+    for f in files:
+        for suf in (".ipynb", ".md"):
+            if (ROOT / (f + suf)).exists():
+                out.append(Path(f + suf))
+                break
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    for name in ("extract", "check"):
+        s = sub.add_parser(name)
+        s.add_argument("pages", nargs="*", type=Path)
+    r = sub.add_parser("refresh")
+    r.add_argument("page", type=Path)
+    r.add_argument("--ids", nargs="+", required=True)
+    a = ap.parse_args(argv)
+    if a.cmd == "refresh":
+        refresh(a.page, set(a.ids))
+        return 0
+    chosen = a.pages or pages()
+    if a.cmd == "extract":
+        for p in chosen:
+            print(f"{p}: {extract(p)} unit(s) added -> {tr_path(p).relative_to(ROOT)}")
+        return 0
+    bad = [line for p in chosen for line in problems(p)]
+    print("\n".join(bad) if bad else f"{len(chosen)} page(s): every unit translated and current")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
