@@ -33,11 +33,6 @@ def test_additive_form_is_far_from_eq_1_5(smoke_build):
     assert smoke_build.number(CH, "ex_add") == 4.64
 
 
-def test_critical_batch(smoke_build):
-    assert smoke_build.number(CH, "B_at_3") == 1.1
-    assert smoke_build.number(CH, "B_at_2") == 7.7
-
-
 def test_ten_times_compute_quoted_and_computed(smoke_build):
     # Hoffmann et al.'s summary of Kaplan, as printed (their Section 1) ...
     assert smoke_build.number(CH, "h_x10_N") == 5.5
