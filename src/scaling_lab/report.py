@@ -72,6 +72,15 @@ def format_sci(value: float, digits: int = 3) -> str:
     return f"{mant} × 10{str(int(exp)).translate(_SUPERSCRIPT)}"
 
 
+def format_range(lo: float, hi: float, fmt: str = ".2f") -> str:
+    """An interval as ``0.51–0.69`` (an en dash, no words: the same text reads in both
+    editions of the book; a negative end is written with a minus sign, ``−0.02–0.01``)."""
+    def one(v):
+        return format(float(v), fmt).replace("-", "−")
+
+    return f"{one(lo)}–{one(hi)}"
+
+
 def glue_sci(name: str, value: float, digits: int = 3, display: bool = False) -> None:
     """Glue a large or small number in scientific notation, e.g. ``5.88 × 10²³``."""
     glue_text(name, format_sci(value, digits), display=display)
