@@ -219,16 +219,23 @@ class AllocationFit(FitResult):
             raise ValueError("curve() needs the fitted parabolas: method 'local' or 'parabola'")
         return np.polyval(c["coef"], np.log(np.asarray(N, dtype=float)) - c["x0"])
 
+    def draws_at(self, C: float):
+        """(N_opt, tokens per parameter) at budget C for every finite bootstrap draw (two
+        arrays; empty without a bootstrap)."""
+        if self.bootstrap is None:
+            return np.empty(0), np.empty(0)
+        d = self.bootstrap[np.all(np.isfinite(self.bootstrap), axis=1)]
+        Nd = d[:, 2] * float(C) ** d[:, 0]
+        return Nd, float(C) / self._fpt(Nd) / Nd
+
     def at(self, C: float) -> IsoFLOPPoint:
         """N_opt, D_opt and tokens per parameter at one budget C, with bootstrap intervals."""
         C = float(C)
         N, D = (float(v) for v in self.predict(C))
         n_ci = t_ci = None
         if self.bootstrap is not None:
-            d = self.bootstrap[np.all(np.isfinite(self.bootstrap), axis=1)]
-            if len(d) >= 2:
-                Nd = d[:, 2] * C ** d[:, 0]
-                td = C / self._fpt(Nd) / Nd
+            Nd, td = self.draws_at(C)
+            if len(Nd) >= 2:
                 q = 100 * np.array([(1 - self.ci_level) / 2, (1 + self.ci_level) / 2])
                 n_ci = tuple(float(v) for v in np.percentile(Nd, q))
                 t_ci = tuple(float(v) for v in np.percentile(td, q))
