@@ -34,3 +34,9 @@ def test_quanta_exponents_match_theory(smoke_build):
     assert smoke_build.number(CH, "quanta_data_fit") == pytest.approx(1 / 3, abs=0.02)
     assert smoke_build.number(CH, "zipf1_cap") == pytest.approx(1.0, abs=0.05)
     assert smoke_build.number(CH, "zipf1_data") == pytest.approx(0.5, abs=0.03)
+
+
+def test_exponent_interval_is_glued_as_a_range(smoke_build):
+    """alpha_ci reads the same in both editions ('0.36–0.46') and brackets the estimate."""
+    lo, hi = (float(v) for v in smoke_build.glue[CH]["alpha_ci"].split("–"))
+    assert lo < smoke_build.number(CH, "alpha_fit") < hi

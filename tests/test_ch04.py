@@ -65,3 +65,15 @@ def test_besiroglu_standard_errors_as_printed(smoke_build):
     n = lambda k: smoke_build.number(CH, k)
     assert n("se_alpha_e") == 0.02 and n("se_beta_e") == 0.02      # Table 1
     assert n("se_alpha_e") > 10 * n("h_a3_width")
+
+
+def test_simulation_setup_and_rounding_direction_are_glued(smoke_build):
+    n = lambda k: smoke_build.number(CH, k)
+    g = smoke_build.glue[CH]
+    assert (g["C_sweep_lo"], g["C_sweep_hi"]) == ("3.2 × 10¹⁸", "3.2 × 10²¹")  # 10^18.5, 10^21.5
+    assert n("n_budgets") == 7 and n("n_curve_sizes") == 16 and n("ex_off_span") == 0.5
+    # the early stop, then the rounding, each raise the tokens per parameter
+    assert n("tpp_epoch") < n("tpp_unrounded") < n("tpp_rounded")
+    ratio = n("tpp_rounded") / n("tpp_unrounded")
+    assert n("tpp_factor_round") == pytest.approx(ratio, abs=0.05)
+    assert n("ex_off_edge") <= n("n_budgets") and n("ex_off_outside") <= n("n_budgets")

@@ -32,3 +32,9 @@ def test_porian_labels_are_the_authors(smoke_build):
     assert smoke_build.glue[CH]["porian_last_label"] == "Optimizer tuning (no decay)"
     assert smoke_build.glue[CH]["porian_cosine_label"] == "Cosine decay"
     assert smoke_build.number(CH, "porian_drop_3") == 0.074          # 0.571 -> 0.497
+
+
+def test_kaplan_range_and_toy_setup_are_glued(smoke_build):
+    g = smoke_build.glue[CH]
+    assert (g["kaplan_min"], g["kaplan_max"]) == ("768", "1.5 × 10⁹")
+    assert (g["toy_f"], g["toy_N"], g["toy_T"]) == ("0.1", "1.0 × 10⁸", "3.0 × 10¹⁰")

@@ -109,3 +109,13 @@ def test_ratios_exponents_tokenisers(n):
 def test_extrapolation_fan_widens(n):
     assert n("m12_w4") > 5 * n("m12_w0")
     assert n("m12_red4") > n("m12_red0")
+
+
+def test_intervals_are_glued_as_ranges(smoke_build, n):
+    """Intervals read the same in both editions ('1.30–1.90'), low end first."""
+    g = smoke_build.glue[CH]
+    for key in ("m9_E_ci", "m9_a_ci", "m12_ci4"):
+        lo, hi = (float(v) for v in g[key].split("–"))
+        assert lo < hi, key
+    lo, hi = (float(v) for v in g["m12_ci4"].split("–"))
+    assert lo < n("m12_pred4") < hi
