@@ -7,6 +7,7 @@ import pytest
 
 from scaling_lab.flops import flops_per_token, param_counts
 from scaling_lab.lab import ladder as lad
+from scaling_lab.lab import ladder_fit as lad_fit
 from scaling_lab.lab.plans import isoflop_plan
 from scaling_lab.lab.presets import (BOOK_COMMON, SMOKE_ISO_BUDGETS, SMOKE_ISO_SIZES,
                                      SMOKE_LADDER_BUDGETS, SMOKE_LADDER_LR_MULT,
@@ -170,7 +171,7 @@ def test_step0_reads_intermediate_losses_at_its_budgets(tmp_path, ladder):
         info = {"params_total": pc.total, "params_non_embedding": pc.non_embedding,
                 "flops_per_token_full": flops_per_token(spec.shape(), method="full")}
         store.append(RunResult(spec.key(), spec.to_dict(), "ok", hist, info))
-    frame = lad._frames(store, ladder)[0]
+    frame = lad_fit._frames(store, ladder)[0]
     d = lad.read_at_budgets(frame, st.budgets, "6n")
     assert len(d) == len(st.plan.specs) * len(st.budgets)
     for spec in st.plan.specs:

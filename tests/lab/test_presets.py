@@ -30,7 +30,7 @@ def test_the_books_ladder_reads_its_learning_rate_sweep_first(tmp_path):
     with pytest.raises(ValueError, match="--plan lr"):
         book.plan("ladder", store=tmp_path / "empty.jsonl")
     dry = book.plan("ladder", dry=True)
-    assert len(set(dry.keys())) == 170 and not (tmp_path / "empty.jsonl").exists()
+    assert len(set(dry.keys())) == 130  # 80 IsoFLOP + 10 long + 40 tuned and not (tmp_path / "empty.jsonl").exists()
 
 
 def test_unknown_preset_message():

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from .checks import check_isoflop, check_lofn, check_lr  # noqa: F401  (the presets run them)
 from .plans import Item, Plan, grid_plan, isoflop_plan, lr_plan
+from .spec import RunSpec, lr_rule
 from .sweep import Preset  # the class lives with the runner; the presets are here
 
 
@@ -61,6 +62,9 @@ SMOKE_WSD_LR_MULTS = (1.0, 4.0)
 SMOKE_LR_SIZES = [(1, 24, 2), (2, 24, 2), (2, 32, 2)]
 SMOKE_LR_TOKENS = [262_144, 524_288]
 SMOKE_LR_MULTS = (1.0, 3.0, 9.0, 27.0)
+# smoke, AdamW beta2 (the chapter's code path): one of those sizes at the same rates, shorter
+SMOKE_BETA2_SIZE = (2, 24, 2)
+SMOKE_BETA2_TOKENS = [262_144]
 # smoke, the ladder (lab.ladder; its code path in CI, not its conclusions): the IsoFLOP shapes at
 # five of the IsoFLOP budgets an octave's half apart (step 3's runs are the IsoFLOP plan's), and
 # for step 4 a stand-in for a fitted eta*(N): 3x lr_rule, the smoke sweep's best for two of its
@@ -85,23 +89,19 @@ BOOK_LOFN_TOKENS = 4_194_304
 # 4e12; a sixth size of 8.4k was never near the optimum and was dropped).
 BOOK_ISO_BUDGETS = _budgets(5e11, 5, 16)
 BOOK_ISO_SIZES = [(2, 16, 1), (2, 24, 2), (2, 32, 2), (2, 48, 3), (2, 64, 4)]
-# book, WSD chapter: one size at three of the budgets; its WSD branches are IsoFLOP runs (cache
-# hits), compared with cosine runs of the same lengths that also decay to zero (like for like)
+# book, WSD chapter: one size's learning-rate sweep (its WSD runs are the lr plan's, defined
+# below), compared with cosine runs of the same lengths and rates that also decay to zero
 BOOK_WSD_SIZE = (2, 32, 2)
-BOOK_WSD_BUDGETS = [5e11, 1e12, 2e12]
 
 BOOK_COMMON = dict(n_ctx=128, batch_size=16, warmup_steps=50, corpus=STDLIB, seed=0)
-# book, learning-rate sweep (issue 14): the IsoFLOP sizes at six peak learning rates a factor 2
-# apart, 0.5x to 16x lr_rule, WSD, each size at the token counts of two IsoFLOP budgets (5e11 and
-# 1e12 FLOPs: each size at run lengths it has in the IsoFLOP grid, and the rule's runs are cache
-# hits). Assumed when designing it: chapter 8 found WSD best at 2-3x the rule for 2x32 at
-# 700-2,800 steps, and the smoke sweep found narrower models best at higher multiples; 0.5x and
-# 16x are the margins on each side. The sweep's own interior-optimum check decides.
+# book, learning-rate sweep: the IsoFLOP sizes at 0.5x-16x lr_rule (factor 2), WSD, each size at
+# the tokens of two IsoFLOP budgets (its own run lengths; the rule's runs are cache hits).
+# Assumed: 2x32 was best at 2-3x the rule at 700-2,800 steps, narrower models higher; 0.5x and
+# 16x are the margins. The sweep's own interior-optimum check decides.
 BOOK_LR_BUDGETS = [5e11, 1e12]
 BOOK_LR_MULTS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
-# book, AdamW beta2 (issue 14): the default 0.95 against 0.99 and 0.999 for the middle size over
-# the same learning rates and budgets (Porian et al. 2024 found beta2 tuning matters at small
-# batch; ours is 16 sequences of 128 bytes)
+# book, AdamW beta2: 0.95 against 0.99 and 0.999, the middle size, the same rates, the shorter
+# budget (Porian et al. 2024: beta2 matters at small batch; ours is 16 x 128 bytes)
 BOOK_BETA2_SIZE = (2, 32, 2)
 BOOK_BETA2 = (0.99, 0.999)
 # smoke, a small IsoFLOP sweep with conclusions (assignment A4, a few CPU-minutes): the book's
@@ -137,6 +137,8 @@ def _smoke_plans():
         "lr": lambda: lr_plan("lr", SMOKE_LR_SIZES, SMOKE_LR_TOKENS, lr_mults=SMOKE_LR_MULTS,
                               schedule="wsd", **BOOK_COMMON),
         "ladder": lambda: smoke_ladder().plan(),
+        "beta2": lambda: beta2_plan(SMOKE_BETA2_SIZE, SMOKE_LR_MULTS, BOOK_BETA2,
+                                    tokens_list=SMOKE_BETA2_TOKENS),
         "isoflop_small": lambda: isoflop_plan("isoflop_small", SMALL_ISO_BUDGETS,
                                               SMALL_ISO_SIZES, flops="full", schedule="wsd",
                                               **BOOK_COMMON),
@@ -145,10 +147,7 @@ def _smoke_plans():
 
 def smoke_ladder():
     """The smoke preset's ladder (``lab.ladder.ladder_plan``); its plan is the ``ladder`` plan."""
-    from .ladder import ladder_plan
-    from .spec import lr_rule
-
-    from .ladder import budgets_6n
+    from .ladder import budgets_6n, ladder_plan
 
     lrs = {s: SMOKE_LADDER_LR_MULT * lr_rule(s[1]) for s in SMOKE_LADDER_SIZES}
     # step 0's 6N budgets from the IsoFLOP sizes (those the budgets were chosen for)
@@ -161,7 +160,8 @@ def _book_plans():
     return {
         "lr": lambda: lr_plan("lr", BOOK_ISO_SIZES, budgets=BOOK_LR_BUDGETS,
                               lr_mults=BOOK_LR_MULTS, schedule="wsd", **BOOK_COMMON),
-        "beta2": _book_beta2_plan,
+        "beta2": lambda: beta2_plan(BOOK_BETA2_SIZE, BOOK_LR_MULTS, BOOK_BETA2,
+                                    budgets=BOOK_LR_BUDGETS[:1]),
         "ladder": book_ladder_plan,
         "lofn": lambda: grid_plan("lofn", BOOK_LOFN_SIZES, BOOK_LOFN_TOKENS, schedule="cosine",
                                   **BOOK_COMMON),
@@ -171,22 +171,21 @@ def _book_plans():
     }
 
 
-def _book_beta2_plan() -> Plan:
-    """The middle size's learning-rate sweep again at each of ``BOOK_BETA2`` (labels ``beta2``);
-    the default 0.95 is the ``lr`` plan's runs."""
+def beta2_plan(size, lr_mults, beta2s, **horizons) -> Plan:
+    """One size's ``lr_plan`` (WSD; ``horizons``: tokens_list or budgets) at the default beta2
+    (0.95) and each of ``beta2s``; labels as ``lr_plan``'s, plus ``beta2``."""
     items = []
-    for b2 in BOOK_BETA2:
-        sub = lr_plan("x", [BOOK_BETA2_SIZE], budgets=BOOK_LR_BUDGETS, lr_mults=BOOK_LR_MULTS,
-                      schedule="wsd", **{**BOOK_COMMON, "beta2": b2})
+    for b2 in (RunSpec.beta2,) + tuple(beta2s):
+        kw = {**BOOK_COMMON, **({"beta2": b2} if b2 != RunSpec.beta2 else {})}
+        sub = lr_plan("x", [size], lr_mults=lr_mults, schedule="wsd", **horizons, **kw)
         items += [Item(it.spec, it.labels + (("beta2", b2),)) for it in sub.items]
     return Plan("beta2", items)
 
 
 def tuned_lrs_from_store(preset: str, store, sizes, budget: float | None = None) -> dict:
-    """{size: eta*} for the ladder's tuned step: the preset's ``lr`` sweep, read from ``store``,
-    its eta*(N) law (``fitting.fit_lr_law`` through ``check_lr``) at ``budget`` (default: the
-    sweep's largest), evaluated at each size. ``ValueError`` naming the fix if the sweep has not
-    run or fails its check."""
+    """{size: eta*} for the ladder's tuned step: the eta*(N) law of the preset's ``lr`` sweep in
+    ``store`` (``check_lr``) at ``budget`` (default: its largest); ``ValueError`` naming the fix
+    if the sweep has not run or fails its check."""
     from .ladder import tuned_lrs
 
     p = get_preset(preset)
@@ -206,11 +205,9 @@ def tuned_lrs_from_store(preset: str, store, sizes, budget: float | None = None)
 
 
 def book_ladder(store=None):
-    """The book preset's ladder on the IsoFLOP sizes and budgets (step 3's runs are the IsoFLOP
-    plan's). Step 4's rates come from the ``lr`` sweep in ``store``; with ``store=None`` the
-    rule stands in for them (the plan's shapes and lengths, e.g. for a dry run)."""
+    """The book's ladder on the IsoFLOP sizes and budgets (step 3 is the IsoFLOP plan; step 4 on
+    every other budget, with rates from the ``lr`` sweep in ``store``, or the rule if None)."""
     from .ladder import budgets_6n, ladder_plan
-    from .spec import lr_rule
 
     if store is None:
         lrs = {s: lr_rule(s[1]) for s in BOOK_ISO_SIZES}
@@ -218,7 +215,7 @@ def book_ladder(store=None):
         lrs = tuned_lrs_from_store("book", store, BOOK_ISO_SIZES)
     return ladder_plan(BOOK_ISO_SIZES, BOOK_ISO_BUDGETS, lrs,
                        budgets_6n=budgets_6n(BOOK_ISO_BUDGETS, BOOK_ISO_SIZES, **BOOK_COMMON),
-                       **BOOK_COMMON)
+                       tuned_budgets=BOOK_ISO_BUDGETS[::2], **BOOK_COMMON)
 
 
 def book_ladder_plan(store=None) -> Plan:
@@ -226,9 +223,19 @@ def book_ladder_plan(store=None) -> Plan:
 
 
 def _book_wsd_plan() -> Plan:
-    """WSD branches of one size at the IsoFLOP token counts (cache hits once the IsoFLOP plan has
-    run) and cosine runs of the same lengths."""
-    return _wsd_vs_cosine(BOOK_WSD_SIZE, BOOK_WSD_BUDGETS, BOOK_COMMON)
+    """One size's ``lr`` sweep (its WSD runs) beside cosine runs of the same lengths and rates."""
+    return _wsd_vs_cosine(BOOK_WSD_SIZE, BOOK_LR_BUDGETS, BOOK_COMMON, lr_mults=BOOK_LR_MULTS)
+
+
+def ladder_for(preset: str, store=None):
+    """A preset's ``lab.ladder.Ladder``: smoke's (step 4 at ``SMOKE_LADDER_LR_MULT`` x the rule,
+    a stand-in), the book's (:func:`book_ladder`)."""
+    get_preset(preset)
+    if preset == "smoke":
+        return smoke_ladder()
+    if preset == "book":
+        return book_ladder(store)
+    raise ValueError(f"preset {preset!r} has no ladder; the presets with one: smoke, book")
 
 
 # peak learning rates of the schedule comparison, as multiples of train.lr_rule: each schedule is
