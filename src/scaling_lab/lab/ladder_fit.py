@@ -46,7 +46,7 @@ def _frames(source, ladder) -> dict:
 
 
 def ladder_table(source, ladder, *, bootstrap: int = 200, seed: int = 0,
-                 tol: float = 0.02, edges: str = "exclude", resample: str = "runs",
+                 tol: float = 0.02, edges: str = "exclude", resample: str = "parametric",
                  ci_level: float = 0.95):
     """Approach 2 for every step: ``(table, fits)``.
 
@@ -55,7 +55,10 @@ def ladder_table(source, ladder, *, bootstrap: int = 200, seed: int = 0,
             (columns key, status, tokens, val_loss, params_total, params_non_embedding,
             flops_per_token_full).
     Per step: rows re-binned to its budgets in its convention (:func:`read_at_budgets`), then
-    ``fitting.fit_isoflop`` (local parabolas; ``edges``; ``bootstrap`` refits, ``resample``)
+    ``fitting.fit_isoflop`` (local parabolas; ``edges``; ``bootstrap`` refits, ``resample``:
+    "parametric" by default, as chapter 7's headline; with five sizes per budget, resampling
+    the runs themselves makes degenerate parabolas: on the book's step 0 it gave [0.42, 0.67]
+    around a = 0.72, an interval that does not contain its estimate)
     with N in the step's convention and D = C / f(N), f = 6N or the full count as a smooth
     function of total N (``analysis.flops_per_token_fn``). The table: a and its interval, and
     tokens per parameter at the middle budget (the step's own, in its convention) with its
