@@ -15,12 +15,22 @@ when the page's English no longer hashes to ``en_sha``, *missing* when it has no
                                            a translated unit, so a stale one stays stale
     python tools/i18n.py refresh PAGE --ids ID...  after updating those units' zh: record the
                                            current English (en, en_sha) for them
-    python tools/i18n.py check [PAGE...]   list stale, missing and orphaned units; exit 1 if any
+    python tools/i18n.py check [PAGE...]   list stale, missing and orphaned units, and units
+                                           whose markup differs from the English; exit 1 if any
+
+A translation keeps the English unit's markup: the targets of its glue, cite, ref, numref, doc,
+eq and term roles, the number of its $...$ and $$...$$ formulas, its directives (with the
+argument of those whose argument is a name: glue:figure, solution, ...), their :label:, :name:,
+:class: and :filter: options, its ``(label)=`` targets and its HTML comments
+(:func:`markup_problems`). Prose, titles, captions and :alt: text are translated.
+:func:`apply_notebook` and :func:`apply_md` put a page's translation in place of its English (the
+build does this for the 简体中文 edition, tools/editions.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import hashlib
 import json
 import re
@@ -170,6 +180,111 @@ def problems(page: Path, lang: str = LANG) -> list[str]:
     return out
 
 
+# ----------------------------------------------------------------------------- markup
+_ROLE = re.compile(r"\{(glue(?::[a-z]+)?|cite(?::[a-z]+)?|numref|ref|doc|eq|term)\}`([^`]*)`")
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,}|:{3,})\s*\{([\w:\-]+)\}[ \t]*(.*)$", re.M)
+_KEPT_ARG = {"glue:figure", "glue:math", "glue:md", "solution", "solution-start",
+             "bibliography", "math", "figure", "image", "include", "literalinclude"}
+_OPTION = re.compile(r"^\s*:(label|name|class|filter|nb-kernel):\s*(.*?)\s*$", re.M)
+_CODE_FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})(?!\s*\{)[^\n]*\n.*?^\1\2[ \t]*$", re.M | re.S)
+_DISPLAY = re.compile(r"\$\$.+?\$\$", re.S)
+_INLINE = re.compile(r"(?<![\\$])\$(?=[^\s$])[^$\n]*?(?<![\\\s])\$(?!\$)")
+
+
+def markup(text: str) -> dict[str, collections.Counter]:
+    """What of a unit's markup must survive translation, as counters by kind."""
+    bare = _CODE_FENCE.sub("", text)  # ```python ...```: neither $ nor roles are markup there
+    roles = collections.Counter()
+    for m in _ROLE.finditer(bare):
+        role, body = m.groups()
+        kind = "cite" if role.startswith("cite") else role
+        if kind.startswith("glue") or kind == "cite":
+            keys = [body] if kind.startswith("glue") else body.split(",")
+        else:
+            t = re.search(r"<([^<>]*)>\s*$", body)
+            keys = [t.group(1) if t else body]
+        roles.update(f"{{{kind}}}`{k.strip()}`" for k in keys)
+    prose = re.sub(r"`[^`\n]+`", " ", _ROLE.sub(" ", bare))  # then inline code
+    no_display = _DISPLAY.sub(" ", prose)
+    directives = collections.Counter(
+        f"{{{m.group(2)}}}" + (f" {m.group(3).strip()}" if m.group(2) in _KEPT_ARG else "")
+        for m in _FENCE.finditer(bare))
+    return {
+        "roles (glue, cite, ref, numref, doc, eq, term targets)": collections.Counter(set(roles)),
+        "display math ($$...$$)": collections.Counter({"$$": len(_DISPLAY.findall(prose))}),
+        "inline math ($...$)": collections.Counter({"$": len(_INLINE.findall(no_display))}),
+        "directives": directives,
+        "directive options (:label:, :name:, :class:, :filter:)": collections.Counter(
+            f":{m.group(1)}: {m.group(2)}" for m in _OPTION.finditer(bare)),
+        "targets ((label)=)": collections.Counter(re.findall(r"^\(([^)\s]+)\)=\s*$", bare, re.M)),
+        "HTML comments": collections.Counter(re.findall(r"<!--.*?-->", bare, re.S)),
+    }
+
+
+def markup_problems(en: str, zh: str) -> list[str]:
+    """How the markup of translation ``zh`` differs from that of its English ``en``."""
+    out = []
+    a, b = markup(en), markup(zh)
+    for kind in a:
+        if a[kind] != b[kind]:
+            lost, extra = a[kind] - b[kind], b[kind] - a[kind]
+            what = "; ".join(x for x in (
+                f"the English has {dict(lost)} more" if lost else "",
+                f"the Chinese has {dict(extra)} more" if extra else "") if x)
+            out.append(f"{kind} differ: {what}")
+    return out
+
+
+def all_problems(page: Path, lang: str = LANG) -> list[str]:
+    """:func:`problems` and, for every current translated unit, :func:`markup_problems`."""
+    out = problems(page, lang)
+    eng = dict(units(page))
+    for u in load(page, lang)["units"]:
+        zh = str(u.get("zh") or "")
+        if u["id"] in eng and zh.strip() and u.get("en_sha") == sha(eng[u["id"]]):
+            out += [f"{page}: unit {u['id']}: {p} (keep the English markup)"
+                    for p in markup_problems(eng[u["id"]], zh)]
+    return out
+
+
+# ----------------------------------------------------------------------------- apply
+def _zh_by_id(page: Path, lang: str, data: dict | None = None) -> dict[str, str]:
+    bad = all_problems(page, lang) if data is None else []
+    if bad:
+        raise ValueError("\n".join(bad))
+    data = load(page, lang) if data is None else data
+    return {u["id"]: str(u["zh"]) for u in data["units"]}
+
+
+def apply_notebook(nb, page: Path, lang: str = LANG) -> int:
+    """Replace each markdown cell's source of notebook ``nb`` (an executed copy of ``page``,
+    a ``nbformat`` notebook or its JSON dict) by its translation, by cell id; code cells and
+    outputs stay. Raises ValueError naming every stale, missing or broken unit. Returns the
+    number of cells replaced. Cells the English page lacks (the build's status line) stay."""
+    zh = _zh_by_id(page, lang)
+    done = 0
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown" and cell.get("id") in zh:
+            cell["source"] = zh[cell["id"]]
+            done += 1
+    return done
+
+
+def apply_md(text: str, page: Path, lang: str = LANG) -> str:
+    """The prose page ``text`` (the English of ``page``) with every section translated."""
+    zh = _zh_by_id(page, lang)
+    out = []
+    for uid, _ in md_units(text):
+        piece = zh[uid]
+        out.append(piece if piece.endswith("\n") else piece + "\n\n")
+    return "".join(out)
+
+
+def translated(page: Path, lang: str = LANG) -> bool:
+    """Whether ``page`` has a translation file (then every unit must be current)."""
+    return tr_path(page, lang).exists()
+
+
 def pages() -> list[Path]:
     """Every page of the table of contents, relative to the root."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
@@ -201,7 +316,7 @@ def main(argv=None) -> int:
         for p in chosen:
             print(f"{p}: {extract(p)} unit(s) added -> {tr_path(p).relative_to(ROOT)}")
         return 0
-    bad = [line for p in chosen for line in problems(p)]
+    bad = [line for p in chosen for line in all_problems(p)]
     print("\n".join(bad) if bad else f"{len(chosen)} page(s): every unit translated and current")
     return 1 if bad else 0
 
