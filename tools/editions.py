@@ -47,7 +47,12 @@ def pages(root: Path) -> list[Path]:
 
 def untranslated(root: Path) -> list[str]:
     """The pages (toc entries without suffix) that have no translation file yet."""
-    return [str(p.with_suffix("")) for p in pages(root) if not i18n.tr_path(p).exists()]
+    return [str(p.with_suffix("")) for p in pages(root) if not i18n.translated(p, root=root)]
+
+
+def available(root: Path) -> bool:
+    """Whether ``root`` has a Chinese edition to build (its ``i18n/zh_CN/site.yml``)."""
+    return (root / "i18n" / LANG / "site.yml").exists()
 
 
 def check(root: Path) -> list[str]:
@@ -55,8 +60,8 @@ def check(root: Path) -> list[str]:
     strings (title, part captions) the edition needs."""
     out = []
     for p in pages(root):
-        if i18n.translated(p):
-            out += i18n.all_problems(p)
+        if i18n.translated(p, root=root):
+            out += i18n.all_problems(p, root=root)
     site = site_strings(root)
     toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
     for part in toc.get("parts", []):
@@ -103,13 +108,13 @@ def stage_zh(root: Path, stage: Path, dest: Path) -> list[str]:
     shutil.copytree(stage, dest, ignore=shutil.ignore_patterns("_build"))
     left = []
     for page in pages(root):
-        has = i18n.translated(page)
+        has = i18n.translated(page, root=root)
         if not has:
             left.append(str(page.with_suffix("")))
         if page.suffix == ".ipynb":
             nb = nbformat.read(dest / page, as_version=4)
             if has:
-                i18n.apply_notebook(nb, page)
+                i18n.apply_notebook(nb, page, root=root)
             else:  # the notice right under the title, in the first markdown cell
                 first = next(c for c in nb.cells if c.cell_type == "markdown")
                 first.source = _after_title(first.source, UNTRANSLATED)
@@ -120,7 +125,7 @@ def stage_zh(root: Path, stage: Path, dest: Path) -> list[str]:
             nbformat.write(nb, dest / page)
         else:  # from the source tree: the stage's build page already has its English table
             text = (root / page).read_text(encoding="utf-8")
-            text = i18n.apply_md(text, page) if has else _after_title(text, UNTRANSLATED)
+            text = i18n.apply_md(text, page, root=root) if has else _after_title(text, UNTRANSLATED)
             (dest / page).write_text(text, encoding="utf-8")
     site = site_strings(root)
     cfg = yaml.safe_load((dest / "_config.yml").read_text(encoding="utf-8"))

@@ -88,9 +88,9 @@ def nb_units(path: Path) -> list[tuple[str, str]]:
     return out
 
 
-def units(page: Path) -> list[tuple[str, str]]:
-    """The English units of ``page`` (a path relative to the repository root, or absolute)."""
-    page = page if page.is_absolute() else ROOT / page
+def units(page: Path, root: Path = ROOT) -> list[tuple[str, str]]:
+    """The English units of ``page`` (a path relative to ``root``, or absolute)."""
+    page = page if page.is_absolute() else root / page
     if page.suffix == ".ipynb":
         return nb_units(page)
     if page.suffix == ".md":
@@ -98,9 +98,10 @@ def units(page: Path) -> list[tuple[str, str]]:
     raise ValueError(f"{page}: only .ipynb and .md pages are translated")
 
 
-def tr_path(page: Path, lang: str = LANG) -> Path:
-    rel = (page if not page.is_absolute() else page.relative_to(ROOT)).with_suffix(".yml")
-    return ROOT / "i18n" / lang / rel
+def tr_path(page: Path, lang: str = LANG, root: Path = ROOT) -> Path:
+    """Where the translation of ``page`` (relative to ``root``, or absolute under it) lives."""
+    rel = (page if not page.is_absolute() else page.relative_to(root)).with_suffix(".yml")
+    return root / "i18n" / lang / rel
 
 
 class _Dumper(yaml.SafeDumper):
@@ -115,8 +116,8 @@ def _str(dumper, s):
 _Dumper.add_representer(str, _str)
 
 
-def load(page: Path, lang: str = LANG) -> dict:
-    p = tr_path(page, lang)
+def load(page: Path, lang: str = LANG, root: Path = ROOT) -> dict:
+    p = tr_path(page, lang, root)
     if not p.exists():
         return {"page": str(page), "units": []}
     data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
@@ -161,10 +162,10 @@ def refresh(page: Path, ids, lang: str = LANG) -> None:
     save(page, data, lang)
 
 
-def problems(page: Path, lang: str = LANG) -> list[str]:
+def problems(page: Path, lang: str = LANG, root: Path = ROOT) -> list[str]:
     """Every stale, missing or orphaned unit of ``page``, one line each."""
-    eng = units(page)
-    data = load(page, lang)
+    eng = units(page, root)
+    data = load(page, lang, root)
     tr = {u["id"]: u for u in data["units"]}
     out = []
     for uid, text in eng:
@@ -235,11 +236,11 @@ def markup_problems(en: str, zh: str) -> list[str]:
     return out
 
 
-def all_problems(page: Path, lang: str = LANG) -> list[str]:
+def all_problems(page: Path, lang: str = LANG, root: Path = ROOT) -> list[str]:
     """:func:`problems` and, for every current translated unit, :func:`markup_problems`."""
-    out = problems(page, lang)
-    eng = dict(units(page))
-    for u in load(page, lang)["units"]:
+    out = problems(page, lang, root)
+    eng = dict(units(page, root))
+    for u in load(page, lang, root)["units"]:
         zh = str(u.get("zh") or "")
         if u["id"] in eng and zh.strip() and u.get("en_sha") == sha(eng[u["id"]]):
             out += [f"{page}: unit {u['id']}: {p} (keep the English markup)"
@@ -248,20 +249,20 @@ def all_problems(page: Path, lang: str = LANG) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- apply
-def _zh_by_id(page: Path, lang: str, data: dict | None = None) -> dict[str, str]:
-    bad = all_problems(page, lang) if data is None else []
+def _zh_by_id(page: Path, lang: str, root: Path) -> dict[str, str]:
+    bad = all_problems(page, lang, root)
     if bad:
         raise ValueError("\n".join(bad))
-    data = load(page, lang) if data is None else data
+    data = load(page, lang, root)
     return {u["id"]: str(u["zh"]) for u in data["units"]}
 
 
-def apply_notebook(nb, page: Path, lang: str = LANG) -> int:
+def apply_notebook(nb, page: Path, lang: str = LANG, root: Path = ROOT) -> int:
     """Replace each markdown cell's source of notebook ``nb`` (an executed copy of ``page``,
     a ``nbformat`` notebook or its JSON dict) by its translation, by cell id; code cells and
     outputs stay. Raises ValueError naming every stale, missing or broken unit. Returns the
     number of cells replaced. Cells the English page lacks (the build's status line) stay."""
-    zh = _zh_by_id(page, lang)
+    zh = _zh_by_id(page, lang, root)
     done = 0
     for cell in nb["cells"]:
         if cell["cell_type"] == "markdown" and cell.get("id") in zh:
@@ -270,9 +271,9 @@ def apply_notebook(nb, page: Path, lang: str = LANG) -> int:
     return done
 
 
-def apply_md(text: str, page: Path, lang: str = LANG) -> str:
+def apply_md(text: str, page: Path, lang: str = LANG, root: Path = ROOT) -> str:
     """The prose page ``text`` (the English of ``page``) with every section translated."""
-    zh = _zh_by_id(page, lang)
+    zh = _zh_by_id(page, lang, root)
     out = []
     for uid, _ in md_units(text):
         piece = zh[uid]
@@ -280,9 +281,9 @@ def apply_md(text: str, page: Path, lang: str = LANG) -> str:
     return "".join(out)
 
 
-def translated(page: Path, lang: str = LANG) -> bool:
+def translated(page: Path, lang: str = LANG, root: Path = ROOT) -> bool:
     """Whether ``page`` has a translation file (then every unit must be current)."""
-    return tr_path(page, lang).exists()
+    return tr_path(page, lang, root).exists()
 
 
 def pages() -> list[Path]:
