@@ -125,8 +125,8 @@ def load(page: Path, lang: str = LANG, root: Path = ROOT) -> dict:
     return data
 
 
-def save(page: Path, data: dict, lang: str = LANG) -> None:
-    p = tr_path(page, lang)
+def save(page: Path, data: dict, lang: str = LANG, root: Path = ROOT) -> None:
+    p = tr_path(page, lang, root)
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_suffix(".yml.tmp")
     tmp.write_text(yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False,
@@ -134,32 +134,32 @@ def save(page: Path, data: dict, lang: str = LANG) -> None:
     tmp.replace(p)
 
 
-def extract(page: Path, lang: str = LANG) -> int:
+def extract(page: Path, lang: str = LANG, root: Path = ROOT) -> int:
     """Add a unit (empty ``zh``) for every English unit the file lacks; keep the page's order.
     Returns how many were added."""
-    data = load(page, lang)
+    data = load(page, lang, root)
     have = {u["id"]: u for u in data["units"]}
     new, added = [], 0
-    for uid, text in units(page):
+    for uid, text in units(page, root):
         if uid in have:
             new.append(have.pop(uid))
         else:
             new.append({"id": uid, "en_sha": sha(text), "en": text, "zh": ""})
             added += 1
     new.extend(have.values())  # orphans stay (check reports them) until a translator drops them
-    save(page, {"page": str(page), "units": new}, lang)
+    save(page, {"page": str(page), "units": new}, lang, root)
     return added
 
 
-def refresh(page: Path, ids, lang: str = LANG) -> None:
-    eng = dict(units(page))
-    data = load(page, lang)
+def refresh(page: Path, ids, lang: str = LANG, root: Path = ROOT) -> None:
+    eng = dict(units(page, root))
+    data = load(page, lang, root)
     for u in data["units"]:
         if u["id"] in ids:
             if u["id"] not in eng:
                 raise ValueError(f"{page}: unit {u['id']} is not on the English page")
             u["en"], u["en_sha"] = eng[u["id"]], sha(eng[u["id"]])
-    save(page, data, lang)
+    save(page, data, lang, root)
 
 
 def problems(page: Path, lang: str = LANG, root: Path = ROOT) -> list[str]:
@@ -284,6 +284,37 @@ def apply_md(text: str, page: Path, lang: str = LANG, root: Path = ROOT) -> str:
 def translated(page: Path, lang: str = LANG, root: Path = ROOT) -> bool:
     """Whether ``page`` has a translation file (then every unit must be current)."""
     return tr_path(page, lang, root).exists()
+
+
+# ----------------------------------------------------------------------------- glossary
+def glossary_zh(path: Path = ROOT / "book" / "glossary.md") -> dict[str, list[str]]:
+    """English term -> its Chinese terms, in the glossary's order (the first is canonical).
+    An entry's definition starts with the Chinese terms, separated by " / ", before the first
+    ". "; a parenthesised gloss after a term is not part of it."""
+    text = path.read_text(encoding="utf-8")
+    body = text.split("```{glossary}", 1)[1].split("\n```", 1)[0]
+    lines, out = body.splitlines(), {}
+    for i, line in enumerate(lines):
+        if line.strip() and not line[0].isspace() and i + 1 < len(lines):
+            head = lines[i + 1].strip().split(". ", 1)[0]
+            terms = [re.split(r"\s*[(（]", t.strip(), maxsplit=1)[0].strip() for t in head.split(" / ")]
+            out[line.strip()] = [t for t in terms if re.search(r"[\u4e00-\u9fff]", t)]
+    return out
+
+
+def term_problems(zh: str, glossary: dict[str, list[str]] | None = None) -> list[str]:
+    """One Chinese term per concept: for every glossary entry with two or more Chinese terms, a
+    text that uses a later one and never the first (canonical) one is flagged. Alternatives of a
+    single character (遍 for epoch) are not checked: as ordinary words they are too common."""
+    glossary = glossary_zh() if glossary is None else glossary
+    out = []
+    for en, terms in glossary.items():
+        if len(terms) < 2 or terms[0] in zh:
+            continue
+        for alt in terms[1:]:
+            if len(alt) >= 2 and alt in zh:
+                out.append(f"uses {alt} for '{en}': the glossary's term is {terms[0]}")
+    return out
 
 
 def pages() -> list[Path]:
