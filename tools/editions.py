@@ -7,7 +7,7 @@ After papermill, the guard and the English Sphinx build, ``tools/build.py`` call
   cells and their outputs, hence every glued number and figure, are the English build's own);
 * replaces every section of every prose page by its translation (by heading slug);
 * builds a page with no translation file yet in English, under a 本页尚未翻译 admonition;
-* writes ``_config.yml`` (``language: zh_CN``, Chinese title) and ``_toc.yml`` (Chinese part
+* writes ``_config.yml`` (``language: zh_CN``, Chinese title and author) and ``_toc.yml`` (Chinese part
   captions) from ``i18n/zh_CN/site.yml``, and the build page's table in Chinese.
 
 Then a second ``jupyter-book build`` renders it into ``<out>/html/zh``. :func:`check` is what
@@ -130,6 +130,7 @@ def stage_zh(root: Path, stage: Path, dest: Path) -> list[str]:
     site = site_strings(root)
     cfg = yaml.safe_load((dest / "_config.yml").read_text(encoding="utf-8"))
     cfg["title"] = site["title"]
+    cfg["author"] = site.get("author", cfg.get("author"))
     cfg.setdefault("sphinx", {}).setdefault("config", {}).update(
         {"language": LANG, "edition": LANG})
     if cfg.get("html", {}).get("baseurl"):
