@@ -296,3 +296,6 @@ def test_sphinx_interface_is_in_chinese(smoke_build):
     assert zh.find("html")["lang"] == "zh-CN"
     assert "搜索" in str(zh)
     assert zh.find("title").get_text().strip().endswith(editions.site_strings(ROOT)["title"])
+    _, (_, chapter) = both(smoke_build, "notebooks/01_power_laws")
+    assert "点击显示" in str(chapter) and "Click to show" not in str(chapter)  # dropdown hints
+    assert "练习" in article(chapter).get_text()  # sphinx-exercise's own "Exercise"

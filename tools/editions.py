@@ -132,7 +132,9 @@ def stage_zh(root: Path, stage: Path, dest: Path) -> list[str]:
     cfg["title"] = site["title"]
     cfg["author"] = site.get("author", cfg.get("author"))
     cfg.setdefault("sphinx", {}).setdefault("config", {}).update(
-        {"language": LANG, "edition": LANG})
+        {"language": LANG, "edition": LANG,
+         # sphinx-togglebutton translates its hints before the language is known
+         "togglebutton_hint": "点击显示", "togglebutton_hint_hide": "点击隐藏"})
     if cfg.get("html", {}).get("baseurl"):
         cfg["html"]["baseurl"] = cfg["html"]["baseurl"].rstrip("/") + f"/{SUBDIR}/"
     (dest / "_config.yml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False),
