@@ -346,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
     commit = git_commit(root)
     date = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     stage_sources(root, stage)
+    if not zh and (stage / "_config.yml").exists():
+        editions.without_switch(stage)
     problems: list[Problem] = []
     warnings: list[str] = []
     record, glue = {}, {}

@@ -78,6 +78,14 @@ def site_strings(root: Path) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
+def without_switch(stage: Path) -> None:
+    """The English stage's config when no Chinese edition is built: no link to it."""
+    cfg = yaml.safe_load((stage / "_config.yml").read_text(encoding="utf-8"))
+    cfg.setdefault("sphinx", {}).setdefault("config", {})["edition_switch"] = False
+    (stage / "_config.yml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False),
+                                       encoding="utf-8")
+
+
 def status_line(meta: dict) -> str:
     """The chapter's execution line (tools/build.py ``finish_page``) in Chinese."""
     line = (f"<small>以预设 <code>{meta['preset']}</code> 执行 · 提交 "

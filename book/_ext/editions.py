@@ -32,6 +32,8 @@ def _links_to_english_sources(buttons, up):
 
 def _page(app, pagename, templatename, context, doctree):
     edition = app.config.edition
+    if not app.config.edition_switch:  # built without the other edition (build.py --no-zh)
+        return
     up = "../" * pagename.count("/")  # from this page to its edition's root
     other, label, hreflang, title = SWITCH[edition]
     href = f"{up}{other}{pagename}.html"
@@ -48,6 +50,7 @@ def _page(app, pagename, templatename, context, doctree):
 
 def setup(app):
     app.add_config_value("edition", "en", "html")
+    app.add_config_value("edition_switch", True, "html")
     app.connect("config-inited", _add_static)
     app.add_css_file("editions.css")
     app.connect("html-page-context", _page, priority=950)
