@@ -24,7 +24,9 @@ argument of those whose argument is a name: glue:figure, solution, ...), their :
 :class: and :filter: options, its ``(label)=`` targets and its HTML comments
 (:func:`markup_problems`). Prose, titles, captions and :alt: text are translated.
 :func:`apply_notebook` and :func:`apply_md` put a page's translation in place of its English (the
-build does this for the 简体中文 edition, tools/editions.py).
+build does this for the 简体中文 edition, tools/editions.py). :func:`term_problems` holds a
+translation to the glossary's first Chinese term for each concept (tests/test_i18n.py).
+Every function takes ``root`` (default: this repository) for a source tree elsewhere.
 """
 
 from __future__ import annotations
