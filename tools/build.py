@@ -236,21 +236,25 @@ def glue_text(nb) -> dict[str, str]:
     return out
 
 
-ZH_EXTRA, EN_SPHINX = "ZHEXTRASECONDS", "ENSPHINXSECONDS"  # filled in after both builds
+# filled in after both builds (fill_build_times)
+ZH_EXTRA, EN_SPHINX, ZH_EXTRA_CPU, EN_SPHINX_CPU = ("ZHEXTRASECONDS", "ENSPHINXSECONDS",
+                                                   "ZHEXTRACPU", "ENSPHINXCPU")
 BUILD_PAGE = {
     "en": {"head": "| chapter | preset | run time (s) | CPU time (s) | typical (s) | commit | date |",
            "total": "Total execution time: {total:.0f} s for {n} chapters.",
            "editions": ("The 简体中文 edition (the site under `zh/`) is built from these same "
                         "executed notebooks; no chapter runs again. Translating the stage and its "
-                        "Sphinx build took " + ZH_EXTRA + " s more, beside " + EN_SPHINX + " s for "
-                        "the English site's Sphinx build."),
+                        "Sphinx build took " + ZH_EXTRA + " s (" + ZH_EXTRA_CPU + " CPU s) more, "
+                        "beside " + EN_SPHINX + " s (" + EN_SPHINX_CPU + " CPU s) for the English "
+                        "site's Sphinx build."),
            "left": "Pages not yet translated (the Chinese edition shows them in English):",
            "none": "Every page is translated."},
     "zh_CN": {"head": "| 章节 | 预设 | 运行时间 (秒) | CPU 时间 (秒) | 典型时间 (秒) | 提交 | 日期 |",
               "total": "总执行时间：{n} 章共 {total:.0f} 秒。",
               "editions": ("简体中文版由同一批已执行的笔记本生成，没有任何一章再次执行。替换译文并"
-                           "用 Sphinx 生成中文版另用了 " + ZH_EXTRA + " 秒（英文版的 Sphinx 生成"
-                           "用时 " + EN_SPHINX + " 秒）。"),
+                           "用 Sphinx 生成中文版另用了 " + ZH_EXTRA + " 秒（CPU 时间 " + ZH_EXTRA_CPU +
+                           " 秒；英文版的 Sphinx 生成用时 " + EN_SPHINX + " 秒，CPU 时间 " +
+                           EN_SPHINX_CPU + " 秒）。"),
               "left": "尚未翻译的页面（中文版中以英文显示）：",
               "none": "所有页面均已翻译。"},
 }
@@ -279,15 +283,19 @@ def write_build_page(stage: Path, record: dict, lang: str = "en",
     page.write_text(page.read_text().replace("<!-- execution-table -->", "\n".join(rows)))
 
 
-def fill_build_times(html: Path, zh_extra: float, en_sphinx: float) -> None:
+def fill_build_times(html: Path, zh_extra: float, en_sphinx: float, zh_cpu: float = float("nan"),
+                     en_cpu: float = float("nan")) -> None:
     """Put the measured Sphinx times on both editions' build pages (known only after both), and
     in the page sources their download buttons offer."""
     for site in (html, html / editions.SUBDIR):
         for page in (site / "book" / "build_info.html", site / "_sources" / "book" / "build_info.md"):
             if not page.exists():
                 continue
-            page.write_text(page.read_text(encoding="utf-8").replace(ZH_EXTRA, f"{zh_extra:.0f}")
-                            .replace(EN_SPHINX, f"{en_sphinx:.0f}"), encoding="utf-8")
+            text = page.read_text(encoding="utf-8")
+            for token, value in ((ZH_EXTRA, zh_extra), (EN_SPHINX, en_sphinx),
+                                 (ZH_EXTRA_CPU, zh_cpu), (EN_SPHINX_CPU, en_cpu)):
+                text = text.replace(token, f"{value:.0f}")
+            page.write_text(text, encoding="utf-8")
 
 
 def build_html(stage: Path, html: Path, strict: bool) -> int:
@@ -394,28 +402,30 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.no_html:
         return 0
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), children_cpu_seconds()
     rc = build_html(stage, html, args.strict)
-    en_sphinx = time.perf_counter() - t0
+    en_sphinx, en_cpu = time.perf_counter() - t0, children_cpu_seconds() - cpu0
     if rc != 0:
         print(f"build: Sphinx failed (exit {rc})", file=sys.stderr)
         return rc
     if zh:
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), children_cpu_seconds() + time.process_time()
         stage_zh = out / "stage-zh"
         left = editions.stage_zh(root, stage, stage_zh)
         write_build_page(stage_zh, record, editions.LANG, left)
         rc = build_html(stage_zh, html / editions.SUBDIR, args.strict)
         zh_extra = time.perf_counter() - t0
+        zh_cpu = children_cpu_seconds() + time.process_time() - cpu0
         if rc != 0:
             print(f"build: Sphinx failed on the 简体中文 edition (exit {rc})", file=sys.stderr)
             return rc
-        fill_build_times(html, zh_extra, en_sphinx)
+        fill_build_times(html, zh_extra, en_sphinx, zh_cpu, en_cpu)
         (stage / "editions.json").write_text(json.dumps(
             {"en_sphinx_s": round(en_sphinx, 1), "zh_extra_s": round(zh_extra, 1),
+             "en_sphinx_cpu_s": round(en_cpu, 1), "zh_extra_cpu_s": round(zh_cpu, 1),
              "untranslated": left}, indent=1))
-        print(f"build: the 简体中文 edition took {zh_extra:.0f} s more "
-              f"(the English Sphinx build {en_sphinx:.0f} s); "
+        print(f"build: the 简体中文 edition took {zh_extra:.0f} s ({zh_cpu:.0f} CPU s) more "
+              f"(the English Sphinx build {en_sphinx:.0f} s, {en_cpu:.0f} CPU s); "
               f"{len(left)} page(s) not yet translated", flush=True)
     print(f"\nThe book is at {html / 'index.html'}")
     if zh:
