@@ -123,6 +123,15 @@ def test_markup_must_survive_translation():
     assert i18n.markup_problems(en, good.replace(":name: fig-loss", ":name: 图-loss"))
 
 
+def test_key_points_box_and_math_over_a_line_break():
+    en = "# Title\n\nThe loss is $L = E +\nA N^{-\\alpha}$, and {glue}`a`.\n"
+    zh = ("# 标题\n\n:::{admonition} 本章要点\n:class: tip\n- 指数为 {glue}`b`，$x$。\n:::\n\n"
+          "损失为 $L = E + A N^{-\\alpha}$，以及 {glue}`a`。\n")
+    assert i18n.markup_problems(en, zh) == []  # the box is the Chinese edition's own
+    assert i18n.markup_problems(en, zh.replace("本章要点", "要点"))  # any other box is compared
+    assert i18n.markup_problems(en, zh.replace("$L = E + A N^{-\\alpha}$", "L"))
+
+
 def test_glossary_term_rule():
     g = i18n.glossary_zh()
     assert g["scaling law"] == ["扩展法则", "缩放定律"] and g["power law"] == ["幂律"]
@@ -202,9 +211,14 @@ def article(soup):
 
 
 def glued(soup) -> collections.Counter:
-    """Every glued value shown inline in the prose (not a code cell's own output)."""
+    """Every glued value shown inline in the prose (not a code cell's own output), outside the
+    Chinese edition's own 本章要点 box (which repeats some of the chapter's numbers)."""
+    body = copy.copy(article(soup))
+    for title in body.select(".admonition-title"):
+        if title.get_text().strip() == i18n.KEY_POINTS:
+            title.parent.decompose()
     return collections.Counter(
-        " ".join(el.get_text(" ").split()) for el in article(soup).select(".output")
+        " ".join(el.get_text(" ").split()) for el in body.select(".output")
         if not el.find_parent(class_="cell_output") and "cell_output" not in el.get("class", []))
 
 

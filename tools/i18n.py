@@ -24,7 +24,9 @@ A translation keeps the English unit's markup: the targets of its glue, cite, re
 eq and term roles, the number of its $...$ and $$...$$ formulas, its directives (with the
 argument of those whose argument is a name: glue:figure, solution, ...), their :label:, :name:,
 :class: and :filter: options, its ``(label)=`` targets and its HTML comments
-(:func:`markup_problems`). Prose, titles, captions and :alt: text are translated.
+(:func:`markup_problems`). Prose, titles, captions and :alt: text are translated. The one
+addition a translation may make is the chapter's 本章要点 (key points) admonition, whose markup
+is not compared.
 :func:`apply_notebook` and :func:`apply_md` put a page's translation in place of its English (the
 build does this for the 简体中文 edition, tools/editions.py). :func:`term_problems` holds a
 translation to the glossary's first Chinese term for each concept (tests/test_i18n.py).
@@ -187,13 +189,26 @@ def problems(page: Path, lang: str = LANG, root: Path = ROOT) -> list[str]:
 
 # ----------------------------------------------------------------------------- markup
 _ROLE = re.compile(r"\{(glue(?::[a-z]+)?|cite(?::[a-z]+)?|numref|ref|doc|eq|term)\}`([^`]*)`")
-_FENCE = re.compile(r"^\s*(`{3,}|~{3,}|:{3,})\s*\{([\w:\-]+)\}[ \t]*(.*)$", re.M)
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,}|:{3,})[ \t]*\{([\w:\-]+)\}[ \t]*(.*)$", re.M)
 _KEPT_ARG = {"glue:figure", "glue:math", "glue:md", "solution", "solution-start",
              "bibliography", "math", "figure", "image", "include", "literalinclude"}
-_OPTION = re.compile(r"^\s*:(label|name|class|filter|nb-kernel):\s*(.*?)\s*$", re.M)
+_OPTION = re.compile(r"^[ \t]*:(label|name|class|filter|nb-kernel):[ \t]*(.*?)[ \t]*$", re.M)
 _CODE_FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})(?!\s*\{)[^\n]*\n.*?^\1\2[ \t]*$", re.M | re.S)
 _DISPLAY = re.compile(r"\$\$.+?\$\$", re.S)
-_INLINE = re.compile(r"(?<![\\$])\$(?=[^\s$])[^$\n]*?(?<![\\\s])\$(?!\$)")
+# inline math may run over a line break, not over a blank line (MyST's dollarmath)
+_INLINE = re.compile(r"(?<![\\$])\$(?=[^\s$])(?:[^$\n]|\n(?![ \t]*\n))*?(?<![\\\s])\$(?!\$)")
+
+
+# The 本章要点 (key points) box that opens each chapter of the Chinese edition (issue 17) has no
+# English counterpart: its markup is not compared (its glued numbers repeat the chapter's).
+KEY_POINTS = "本章要点"
+_KEY_POINTS_BOX = re.compile(r"^(:{3,})\{admonition\}[ \t]*" + KEY_POINTS + r"[^\n]*\n.*?^\1[ \t]*$",
+                             re.M | re.S)
+
+
+def without_key_points(zh: str) -> str:
+    """``zh`` without its 本章要点 box (the Chinese edition's own addition)."""
+    return _KEY_POINTS_BOX.sub("", zh)
 
 
 def markup(text: str) -> dict[str, collections.Counter]:
@@ -229,7 +244,7 @@ def markup(text: str) -> dict[str, collections.Counter]:
 def markup_problems(en: str, zh: str) -> list[str]:
     """How the markup of translation ``zh`` differs from that of its English ``en``."""
     out = []
-    a, b = markup(en), markup(zh)
+    a, b = markup(en), markup(without_key_points(zh))
     for kind in a:
         if a[kind] != b[kind]:
             lost, extra = a[kind] - b[kind], b[kind] - a[kind]
