@@ -7,8 +7,8 @@ After papermill, the guard and the English Sphinx build, ``tools/build.py`` call
   cells and their outputs, hence every glued number and figure, are the English build's own);
 * replaces every section of every prose page by its translation (by heading slug);
 * builds a page with no translation file yet in English, under a 本页尚未翻译 admonition;
-* writes ``_config.yml`` (``language: zh_CN``, Chinese title and author) and ``_toc.yml`` (Chinese part
-  captions) from ``i18n/zh_CN/site.yml``, and the build page's table in Chinese.
+* writes ``_config.yml`` (``language: zh_CN``, Chinese title and author) and ``_toc.yml``
+  (Chinese part captions) from ``i18n/zh_CN/site.yml``, and the build page's table in Chinese.
 
 Then a second ``jupyter-book build`` renders it into ``<out>/html/zh``. :func:`check` is what
 fails the build early: a stale, missing or orphaned unit, or a unit whose markup (roles, math,
