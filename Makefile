@@ -48,9 +48,11 @@ test-loaded: $(STAMP)
 	$(BIN)/python benchmarks/under_load.py -- $(BIN)/python -m pytest
 
 # Every page in headless Chromium (the system's; `apt-get install chromium`): MathJax typesets,
-# images load, a dropdown solution opens, no console errors; screenshots in _build/screenshots.
+# images load, a dropdown solution opens, no console errors; the 简体中文 pages in an installed
+# CJK font (`apt-get install fonts-noto-cjk`); screenshots in _build/screenshots.
 test-browser: $(STAMP)
 	@test -x "$(CHROMIUM)" || { echo "test-browser needs Chromium at $(CHROMIUM): apt-get install chromium"; exit 2; }
+	@fc-list 2>/dev/null | grep -q "Noto Sans CJK" || echo "test-browser: the 简体中文 pages are checked for a CJK font: apt-get install fonts-noto-cjk"
 	npm install --prefix _build/browser-deps --no-audit --no-fund --silent $(MATHJAX)
 	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -m browser tests/browser
 

@@ -8,6 +8,11 @@ Pipeline::
 
     params/<preset>.yaml + notebooks/*.ipynb --papermill--> <out>/stage/notebooks/*.ipynb
         --guard--> jupyter-book build <out>/stage -W -n --keep-going --> <out>/html
+        --translate (tools/editions.py)--> <out>/stage-zh --jupyter-book--> <out>/html/zh
+
+The 简体中文 edition is the same executed stage with its prose replaced by the translations in
+``i18n/zh_CN/`` (tools/i18n.py): no chapter executes twice. A stale or missing translation, in a
+page that has a translation file, stops the build before any chapter runs.
 
 The stage keeps the repository's layout (``_config.yml``, ``_toc.yml``, ``book/``,
 ``notebooks/``), so launch buttons and relative links point at the real paths. Every notebook
@@ -34,6 +39,7 @@ import nbformat
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tools import editions  # noqa: E402
 from tools.guard import Problem, check_notebook, slow_note  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -210,6 +216,9 @@ def finish_page(nb, preset_name: str, commit: str, date: str, seconds: float,
     line += "</small>"
     status = nbformat.v4.new_markdown_cell(line)
     status.metadata["tags"] = ["execution-status"]
+    # the Chinese edition writes the same line in Chinese from these (tools/editions.py)
+    status.metadata["execution_status"] = {"preset": preset_name, "commit": commit, "date": date,
+                                           "seconds": seconds, "changed": changed or {}}
     status["id"] = "execution-status"
     nb.cells.insert(1, status)
 
@@ -227,20 +236,66 @@ def glue_text(nb) -> dict[str, str]:
     return out
 
 
-def write_build_page(stage: Path, record: dict) -> None:
-    """Fill the table of ``book/build_info.md`` (in the stage only) from the execution record."""
+# filled in after both builds (fill_build_times)
+ZH_EXTRA, EN_SPHINX, ZH_EXTRA_CPU, EN_SPHINX_CPU = ("ZHEXTRASECONDS", "ENSPHINXSECONDS",
+                                                   "ZHEXTRACPU", "ENSPHINXCPU")
+BUILD_PAGE = {
+    "en": {"head": "| chapter | preset | run time (s) | CPU time (s) | typical (s) | commit | date |",
+           "total": "Total execution time: {total:.0f} s for {n} chapters.",
+           "editions": ("The 简体中文 edition (the site under `zh/`) is built from these same "
+                        "executed notebooks; no chapter runs again. Translating the stage and its "
+                        "Sphinx build took " + ZH_EXTRA + " s (" + ZH_EXTRA_CPU + " CPU s) more, "
+                        "beside " + EN_SPHINX + " s (" + EN_SPHINX_CPU + " CPU s) for the English "
+                        "site's Sphinx build."),
+           "left": "Pages not yet translated (the Chinese edition shows them in English):",
+           "none": "Every page is translated."},
+    "zh_CN": {"head": "| 章节 | 预设 | 运行时间 (秒) | CPU 时间 (秒) | 典型时间 (秒) | 提交 | 日期 |",
+              "total": "总执行时间：{n} 章共 {total:.0f} 秒。",
+              "editions": ("简体中文版由同一批已执行的笔记本生成，没有任何一章再次执行。替换译文并"
+                           "用 Sphinx 生成中文版另用了 " + ZH_EXTRA + " 秒（CPU 时间 " + ZH_EXTRA_CPU +
+                           " 秒；英文版的 Sphinx 生成用时 " + EN_SPHINX + " 秒，CPU 时间 " +
+                           EN_SPHINX_CPU + " 秒）。"),
+              "left": "尚未翻译的页面（中文版中以英文显示）：",
+              "none": "所有页面均已翻译。"},
+}
+
+
+def write_build_page(stage: Path, record: dict, lang: str = "en",
+                     untranslated: list[str] | None = None) -> None:
+    """Fill the table of ``book/build_info.md`` (in the stage only) from the execution record,
+    in the edition's language; say what the Chinese edition added and which pages it left in
+    English (``untranslated``; None: no Chinese edition is built)."""
     page = stage / "book" / "build_info.md"
     if not page.exists():
         return
-    rows = ["| chapter | preset | run time (s) | CPU time (s) | typical (s) | commit | date |",
-            "|---|---|---:|---:|---:|---|---|"]
+    words = BUILD_PAGE[lang]
+    rows = [words["head"], "|---|---|---:|---:|---:|---|---|"]
     for name, rec in record.items():
         rows.append(f"| {{doc}}`{name} <../notebooks/{name}>` | `{rec['preset']}` | "
                     f"{rec['seconds']:.0f} | {rec.get('cpu_s', float('nan')):.0f} | "
                     f"{rec['typical_s']:.0f} | `{rec['commit']}` | {rec['date']} |")
     total = sum(rec["seconds"] for rec in record.values())
-    rows.append(f"\nTotal execution time: {total:.0f} s for {len(record)} chapters.")
+    rows.append("\n" + words["total"].format(total=total, n=len(record)))
+    if untranslated is not None:
+        rows.append("\n" + words["editions"])
+        rows.append("\n" + (words["left"] + "\n\n" + "\n".join(
+            f"- {{doc}}`../{p}`" for p in untranslated) if untranslated else words["none"]))
     page.write_text(page.read_text().replace("<!-- execution-table -->", "\n".join(rows)))
+
+
+def fill_build_times(html: Path, zh_extra: float, en_sphinx: float, zh_cpu: float = float("nan"),
+                     en_cpu: float = float("nan")) -> None:
+    """Put the measured Sphinx times on both editions' build pages (known only after both), and
+    in the page sources their download buttons offer."""
+    for site in (html, html / editions.SUBDIR):
+        for page in (site / "book" / "build_info.html", site / "_sources" / "book" / "build_info.md"):
+            if not page.exists():
+                continue
+            text = page.read_text(encoding="utf-8")
+            for token, value in ((ZH_EXTRA, zh_extra), (EN_SPHINX, en_sphinx),
+                                 (ZH_EXTRA_CPU, zh_cpu), (EN_SPHINX_CPU, en_cpu)):
+                text = text.replace(token, f"{value:.0f}")
+            page.write_text(text, encoding="utf-8")
 
 
 def build_html(stage: Path, html: Path, strict: bool) -> int:
@@ -267,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="execute only this chapter (stem, e.g. 01_power_laws); repeatable")
     ap.add_argument("--no-html", action="store_true", help="execute and guard, skip Sphinx")
     ap.add_argument("--strict", action="store_true", help="Sphinx with -W -n --keep-going")
+    ap.add_argument("--no-zh", action="store_true",
+                    help="skip the 简体中文 edition (<out>/html/zh); built by default with the site")
     args = ap.parse_args(argv)
 
     root = args.root.resolve()
@@ -283,9 +340,22 @@ def main(argv: list[str] | None = None) -> int:
             print("build: the site needs every chapter executed; --only implies --no-html")
             args.no_html = True
 
+    # a source tree without i18n/zh_CN/site.yml (a test's planted tree) has no Chinese edition
+    zh = not args.no_html and not args.no_zh and editions.available(root)
+    if zh:  # before anything runs: a stale or missing translation fails the build now
+        bad = editions.check(root)
+        if bad:
+            print("\ni18n: the 简体中文 edition cannot be built (run `python tools/i18n.py check`; "
+                  "--no-zh skips it):", file=sys.stderr)
+            for line in bad:
+                print(f"  {line}", file=sys.stderr)
+            return 1
+
     commit = git_commit(root)
     date = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     stage_sources(root, stage)
+    if not zh and (stage / "_config.yml").exists():
+        editions.without_switch(stage)
     problems: list[Problem] = []
     warnings: list[str] = []
     record, glue = {}, {}
@@ -318,7 +388,8 @@ def main(argv: list[str] | None = None) -> int:
         finish_page(nb, preset["name"], commit, date, seconds, changed)
         nbformat.write(nb, dst)
     (stage / "execution.json").write_text(json.dumps(record, indent=1))
-    write_build_page(stage, record)
+    untranslated = editions.untranslated(root) if zh else None
+    write_build_page(stage, record, "en", untranslated)
     (stage / "glue.json").write_text(json.dumps(glue, indent=1, sort_keys=True))
     print(f"executed {len(notebooks)} chapter(s) in {time.perf_counter() - t_all:.0f} s", flush=True)
     for note in warnings:  # repeated at the end, where a reader of the log looks
@@ -331,11 +402,34 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.no_html:
         return 0
+    t0, cpu0 = time.perf_counter(), children_cpu_seconds()
     rc = build_html(stage, html, args.strict)
+    en_sphinx, en_cpu = time.perf_counter() - t0, children_cpu_seconds() - cpu0
     if rc != 0:
         print(f"build: Sphinx failed (exit {rc})", file=sys.stderr)
         return rc
+    if zh:
+        t0, cpu0 = time.perf_counter(), children_cpu_seconds() + time.process_time()
+        stage_zh = out / "stage-zh"
+        left = editions.stage_zh(root, stage, stage_zh)
+        write_build_page(stage_zh, record, editions.LANG, left)
+        rc = build_html(stage_zh, html / editions.SUBDIR, args.strict)
+        zh_extra = time.perf_counter() - t0
+        zh_cpu = children_cpu_seconds() + time.process_time() - cpu0
+        if rc != 0:
+            print(f"build: Sphinx failed on the 简体中文 edition (exit {rc})", file=sys.stderr)
+            return rc
+        fill_build_times(html, zh_extra, en_sphinx, zh_cpu, en_cpu)
+        (stage / "editions.json").write_text(json.dumps(
+            {"en_sphinx_s": round(en_sphinx, 1), "zh_extra_s": round(zh_extra, 1),
+             "en_sphinx_cpu_s": round(en_cpu, 1), "zh_extra_cpu_s": round(zh_cpu, 1),
+             "untranslated": left}, indent=1))
+        print(f"build: the 简体中文 edition took {zh_extra:.0f} s ({zh_cpu:.0f} CPU s) more "
+              f"(the English Sphinx build {en_sphinx:.0f} s, {en_cpu:.0f} CPU s); "
+              f"{len(left)} page(s) not yet translated", flush=True)
     print(f"\nThe book is at {html / 'index.html'}")
+    if zh:
+        print(f"简体中文版: {html / editions.SUBDIR / 'index.html'}")
     return 0
 
 

@@ -15,12 +15,28 @@ when the page's English no longer hashes to ``en_sha``, *missing* when it has no
                                            a translated unit, so a stale one stays stale
     python tools/i18n.py refresh PAGE --ids ID...  after updating those units' zh: record the
                                            current English (en, en_sha) for them
-    python tools/i18n.py check [PAGE...]   list stale, missing and orphaned units; exit 1 if any
+    python tools/i18n.py check [PAGE...]   list stale, missing and orphaned units, and units
+                                           whose markup differs from the English; exit 1 if any
+                                           (no PAGE: every page with a translation file, as the
+                                           build does)
+
+A translation keeps the English unit's markup: the targets of its glue, cite, ref, numref, doc,
+eq and term roles, the number of its $...$ and $$...$$ formulas, its directives (with the
+argument of those whose argument is a name: glue:figure, solution, ...), their :label:, :name:,
+:class: and :filter: options, its ``(label)=`` targets and its HTML comments
+(:func:`markup_problems`). Prose, titles, captions and :alt: text are translated. The one
+addition a translation may make is the chapter's 本章要点 (key points) admonition, whose markup
+is not compared.
+:func:`apply_notebook` and :func:`apply_md` put a page's translation in place of its English (the
+build does this for the 简体中文 edition, tools/editions.py). :func:`term_problems` holds a
+translation to the glossary's first Chinese term for each concept (tests/test_i18n.py).
+Every function takes ``root`` (default: this repository) for a source tree elsewhere.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import hashlib
 import json
 import re
@@ -78,9 +94,9 @@ def nb_units(path: Path) -> list[tuple[str, str]]:
     return out
 
 
-def units(page: Path) -> list[tuple[str, str]]:
-    """The English units of ``page`` (a path relative to the repository root, or absolute)."""
-    page = page if page.is_absolute() else ROOT / page
+def units(page: Path, root: Path = ROOT) -> list[tuple[str, str]]:
+    """The English units of ``page`` (a path relative to ``root``, or absolute)."""
+    page = page if page.is_absolute() else root / page
     if page.suffix == ".ipynb":
         return nb_units(page)
     if page.suffix == ".md":
@@ -88,9 +104,10 @@ def units(page: Path) -> list[tuple[str, str]]:
     raise ValueError(f"{page}: only .ipynb and .md pages are translated")
 
 
-def tr_path(page: Path, lang: str = LANG) -> Path:
-    rel = (page if not page.is_absolute() else page.relative_to(ROOT)).with_suffix(".yml")
-    return ROOT / "i18n" / lang / rel
+def tr_path(page: Path, lang: str = LANG, root: Path = ROOT) -> Path:
+    """Where the translation of ``page`` (relative to ``root``, or absolute under it) lives."""
+    rel = (page if not page.is_absolute() else page.relative_to(root)).with_suffix(".yml")
+    return root / "i18n" / lang / rel
 
 
 class _Dumper(yaml.SafeDumper):
@@ -105,8 +122,8 @@ def _str(dumper, s):
 _Dumper.add_representer(str, _str)
 
 
-def load(page: Path, lang: str = LANG) -> dict:
-    p = tr_path(page, lang)
+def load(page: Path, lang: str = LANG, root: Path = ROOT) -> dict:
+    p = tr_path(page, lang, root)
     if not p.exists():
         return {"page": str(page), "units": []}
     data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
@@ -114,8 +131,8 @@ def load(page: Path, lang: str = LANG) -> dict:
     return data
 
 
-def save(page: Path, data: dict, lang: str = LANG) -> None:
-    p = tr_path(page, lang)
+def save(page: Path, data: dict, lang: str = LANG, root: Path = ROOT) -> None:
+    p = tr_path(page, lang, root)
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_suffix(".yml.tmp")
     tmp.write_text(yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False,
@@ -123,38 +140,38 @@ def save(page: Path, data: dict, lang: str = LANG) -> None:
     tmp.replace(p)
 
 
-def extract(page: Path, lang: str = LANG) -> int:
+def extract(page: Path, lang: str = LANG, root: Path = ROOT) -> int:
     """Add a unit (empty ``zh``) for every English unit the file lacks; keep the page's order.
     Returns how many were added."""
-    data = load(page, lang)
+    data = load(page, lang, root)
     have = {u["id"]: u for u in data["units"]}
     new, added = [], 0
-    for uid, text in units(page):
+    for uid, text in units(page, root):
         if uid in have:
             new.append(have.pop(uid))
         else:
             new.append({"id": uid, "en_sha": sha(text), "en": text, "zh": ""})
             added += 1
     new.extend(have.values())  # orphans stay (check reports them) until a translator drops them
-    save(page, {"page": str(page), "units": new}, lang)
+    save(page, {"page": str(page), "units": new}, lang, root)
     return added
 
 
-def refresh(page: Path, ids, lang: str = LANG) -> None:
-    eng = dict(units(page))
-    data = load(page, lang)
+def refresh(page: Path, ids, lang: str = LANG, root: Path = ROOT) -> None:
+    eng = dict(units(page, root))
+    data = load(page, lang, root)
     for u in data["units"]:
         if u["id"] in ids:
             if u["id"] not in eng:
                 raise ValueError(f"{page}: unit {u['id']} is not on the English page")
             u["en"], u["en_sha"] = eng[u["id"]], sha(eng[u["id"]])
-    save(page, data, lang)
+    save(page, data, lang, root)
 
 
-def problems(page: Path, lang: str = LANG) -> list[str]:
+def problems(page: Path, lang: str = LANG, root: Path = ROOT) -> list[str]:
     """Every stale, missing or orphaned unit of ``page``, one line each."""
-    eng = units(page)
-    data = load(page, lang)
+    eng = units(page, root)
+    data = load(page, lang, root)
     tr = {u["id"]: u for u in data["units"]}
     out = []
     for uid, text in eng:
@@ -167,6 +184,155 @@ def problems(page: Path, lang: str = LANG) -> list[str]:
     ids = {uid for uid, _ in eng}
     out += [f"{page}: unit {uid}: orphaned (no such unit in the English page; delete it)"
             for uid in tr if uid not in ids]
+    return out
+
+
+# ----------------------------------------------------------------------------- markup
+_ROLE = re.compile(r"\{(glue(?::[a-z]+)?|cite(?::[a-z]+)?|numref|ref|doc|eq|term)\}`([^`]*)`")
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,}|:{3,})[ \t]*\{([\w:\-]+)\}[ \t]*(.*)$", re.M)
+_KEPT_ARG = {"glue:figure", "glue:math", "glue:md", "solution", "solution-start",
+             "bibliography", "math", "figure", "image", "include", "literalinclude"}
+_OPTION = re.compile(r"^[ \t]*:(label|name|class|filter|nb-kernel):[ \t]*(.*?)[ \t]*$", re.M)
+_CODE_FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})(?!\s*\{)[^\n]*\n.*?^\1\2[ \t]*$", re.M | re.S)
+_DISPLAY = re.compile(r"\$\$.+?\$\$", re.S)
+# inline math may run over a line break, not over a blank line (MyST's dollarmath)
+_INLINE = re.compile(r"(?<![\\$])\$(?=[^\s$])(?:[^$\n]|\n(?![ \t]*\n))*?(?<![\\\s])\$(?!\$)")
+
+
+# The 本章要点 (key points) box that opens each chapter of the Chinese edition (issue 17) has no
+# English counterpart: its markup is not compared (its glued numbers repeat the chapter's).
+KEY_POINTS = "本章要点"
+_KEY_POINTS_BOX = re.compile(r"^(:{3,})\{admonition\}[ \t]*" + KEY_POINTS + r"[^\n]*\n.*?^\1[ \t]*$",
+                             re.M | re.S)
+
+
+def without_key_points(zh: str) -> str:
+    """``zh`` without its 本章要点 box (the Chinese edition's own addition)."""
+    return _KEY_POINTS_BOX.sub("", zh)
+
+
+def markup(text: str) -> dict[str, collections.Counter]:
+    """What of a unit's markup must survive translation, as counters by kind."""
+    bare = _CODE_FENCE.sub("", text)  # ```python ...```: neither $ nor roles are markup there
+    roles = collections.Counter()
+    for m in _ROLE.finditer(bare):
+        role, body = m.groups()
+        kind = "cite" if role.startswith("cite") else role
+        if kind.startswith("glue") or kind == "cite":
+            keys = [body] if kind.startswith("glue") else body.split(",")
+        else:
+            t = re.search(r"<([^<>]*)>\s*$", body)
+            keys = [t.group(1) if t else body]
+        roles.update(f"{{{kind}}}`{k.strip()}`" for k in keys)
+    prose = re.sub(r"`[^`\n]+`", " ", _ROLE.sub(" ", bare))  # then inline code
+    no_display = _DISPLAY.sub(" ", prose)
+    directives = collections.Counter(
+        f"{{{m.group(2)}}}" + (f" {m.group(3).strip()}" if m.group(2) in _KEPT_ARG else "")
+        for m in _FENCE.finditer(bare))
+    return {
+        "roles (glue, cite, ref, numref, doc, eq, term targets)": collections.Counter(set(roles)),
+        "display math ($$...$$)": collections.Counter({"$$": len(_DISPLAY.findall(prose))}),
+        "inline math ($...$)": collections.Counter({"$": len(_INLINE.findall(no_display))}),
+        "directives": directives,
+        "directive options (:label:, :name:, :class:, :filter:)": collections.Counter(
+            f":{m.group(1)}: {m.group(2)}" for m in _OPTION.finditer(bare)),
+        "targets ((label)=)": collections.Counter(re.findall(r"^\(([^)\s]+)\)=\s*$", bare, re.M)),
+        "HTML comments": collections.Counter(re.findall(r"<!--.*?-->", bare, re.S)),
+    }
+
+
+def markup_problems(en: str, zh: str) -> list[str]:
+    """How the markup of translation ``zh`` differs from that of its English ``en``."""
+    out = []
+    a, b = markup(en), markup(without_key_points(zh))
+    for kind in a:
+        if a[kind] != b[kind]:
+            lost, extra = a[kind] - b[kind], b[kind] - a[kind]
+            what = "; ".join(x for x in (
+                f"the English has {dict(lost)} more" if lost else "",
+                f"the Chinese has {dict(extra)} more" if extra else "") if x)
+            out.append(f"{kind} differ: {what}")
+    return out
+
+
+def all_problems(page: Path, lang: str = LANG, root: Path = ROOT) -> list[str]:
+    """:func:`problems` and, for every current translated unit, :func:`markup_problems`."""
+    out = problems(page, lang, root)
+    eng = dict(units(page, root))
+    for u in load(page, lang, root)["units"]:
+        zh = str(u.get("zh") or "")
+        if u["id"] in eng and zh.strip() and u.get("en_sha") == sha(eng[u["id"]]):
+            out += [f"{page}: unit {u['id']}: {p} (keep the English markup)"
+                    for p in markup_problems(eng[u["id"]], zh)]
+    return out
+
+
+# ----------------------------------------------------------------------------- apply
+def _zh_by_id(page: Path, lang: str, root: Path) -> dict[str, str]:
+    bad = all_problems(page, lang, root)
+    if bad:
+        raise ValueError("\n".join(bad))
+    data = load(page, lang, root)
+    return {u["id"]: str(u["zh"]) for u in data["units"]}
+
+
+def apply_notebook(nb, page: Path, lang: str = LANG, root: Path = ROOT) -> int:
+    """Replace each markdown cell's source of notebook ``nb`` (an executed copy of ``page``,
+    a ``nbformat`` notebook or its JSON dict) by its translation, by cell id; code cells and
+    outputs stay. Raises ValueError naming every stale, missing or broken unit. Returns the
+    number of cells replaced. Cells the English page lacks (the build's status line) stay."""
+    zh = _zh_by_id(page, lang, root)
+    done = 0
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown" and cell.get("id") in zh:
+            cell["source"] = zh[cell["id"]]
+            done += 1
+    return done
+
+
+def apply_md(text: str, page: Path, lang: str = LANG, root: Path = ROOT) -> str:
+    """The prose page ``text`` (the English of ``page``) with every section translated."""
+    zh = _zh_by_id(page, lang, root)
+    out = []
+    for uid, _ in md_units(text):
+        piece = zh[uid]
+        out.append(piece if piece.endswith("\n") else piece + "\n\n")
+    return "".join(out)
+
+
+def translated(page: Path, lang: str = LANG, root: Path = ROOT) -> bool:
+    """Whether ``page`` has a translation file (then every unit must be current)."""
+    return tr_path(page, lang, root).exists()
+
+
+# ----------------------------------------------------------------------------- glossary
+def glossary_zh(path: Path = ROOT / "book" / "glossary.md") -> dict[str, list[str]]:
+    """English term -> its Chinese terms, in the glossary's order (the first is canonical).
+    An entry's definition starts with the Chinese terms, separated by " / ", before the first
+    ". "; a parenthesised gloss after a term is not part of it."""
+    text = path.read_text(encoding="utf-8")
+    body = text.split("```{glossary}", 1)[1].split("\n```", 1)[0]
+    lines, out = body.splitlines(), {}
+    for i, line in enumerate(lines):
+        if line.strip() and not line[0].isspace() and i + 1 < len(lines):
+            head = lines[i + 1].strip().split(". ", 1)[0]
+            terms = [re.split(r"\s*[(（]", t.strip(), maxsplit=1)[0].strip() for t in head.split(" / ")]
+            out[line.strip()] = [t for t in terms if re.search(r"[\u4e00-\u9fff]", t)]
+    return out
+
+
+def term_problems(zh: str, glossary: dict[str, list[str]] | None = None) -> list[str]:
+    """One Chinese term per concept: for every glossary entry with two or more Chinese terms, a
+    text that uses a later one and never the first (canonical) one is flagged. Alternatives of a
+    single character (遍 for epoch) are not checked: as ordinary words they are too common."""
+    glossary = glossary_zh() if glossary is None else glossary
+    out = []
+    for en, terms in glossary.items():
+        if len(terms) < 2 or terms[0] in zh:
+            continue
+        for alt in terms[1:]:
+            if len(alt) >= 2 and alt in zh:
+                out.append(f"uses {alt} for '{en}': the glossary's term is {terms[0]}")
     return out
 
 
@@ -201,7 +367,12 @@ def main(argv=None) -> int:
         for p in chosen:
             print(f"{p}: {extract(p)} unit(s) added -> {tr_path(p).relative_to(ROOT)}")
         return 0
-    bad = [line for p in chosen for line in problems(p)]
+    if not a.pages:  # what the build checks: the pages that have a translation file
+        left = [p for p in chosen if not translated(p)]
+        chosen = [p for p in chosen if translated(p)]
+        if left:
+            print(f"not yet translated (built in English): {', '.join(map(str, left))}")
+    bad = [line for p in chosen for line in all_problems(p)]
     print("\n".join(bad) if bad else f"{len(chosen)} page(s): every unit translated and current")
     return 1 if bad else 0
 

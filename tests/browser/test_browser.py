@@ -3,7 +3,14 @@
 Run with `make test-browser`, which installs a pinned MathJax from the npm
 registries. Nothing downloads a browser: Chromium comes from the system (`apt-get install
 chromium`). The site loads MathJax from a CDN; here that request is answered from the local copy,
-so the test needs no internet. Screenshots of every page go to `_build/screenshots/` for review.
+so the test needs no internet. Screenshots of every page go to `_build/screenshots/` for review
+(the 简体中文 edition's as `zh__<page>.png`).
+
+The Chinese pages must be set in an installed CJK font: `fonts-noto-cjk` on Debian/Ubuntu, which
+.ci/run installs with Chromium. The check is in the page: the font stack the edition's CSS applies
+(book/_ext/editions_static/editions.css) names Noto Sans CJK SC, `document.fonts.check` accepts
+it, and text in that font measures differently from the generic fallback alone: Chromium's
+`document.fonts.check` also says true for a system font that is not installed, the width does not.
 """
 
 import functools
@@ -92,6 +99,39 @@ def test_page_renders(page, site, entry):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / (entry.replace("/", "__") + ".png")), full_page=True)
     assert not page.errors, f"{entry}: console errors: {page.errors}"
+
+
+CJK_FONT = "Noto Sans CJK SC"
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_zh_page_renders_in_a_cjk_font(page, site, entry):
+    page.goto(f"{site}/zh/{entry}.html", wait_until="load")
+    if page.locator("script[src*='mathjax']").count():
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                               timeout=120_000)
+        page.evaluate("() => MathJax.startup.promise")
+    assert page.evaluate("() => document.documentElement.lang") == "zh-CN"
+    stack = page.evaluate("() => getComputedStyle(document.querySelector('article p')).fontFamily")
+    assert CJK_FONT in stack, f"zh/{entry}: the text's font stack has no {CJK_FONT}: {stack}"
+    page.evaluate("() => document.fonts.ready")
+    assert page.evaluate(f"() => document.fonts.check('16px \"{CJK_FONT}\"', '中文')"), \
+        f"zh/{entry}: {CJK_FONT} is not available (apt-get install fonts-noto-cjk)"
+    # a face that is really installed measures differently from the generic fallback alone
+    widths = page.evaluate(f"""() => {{
+        const c = document.createElement('canvas').getContext('2d');
+        const w = f => {{ c.font = f; return c.measureText('扩展法则 Scaling mmmll').width; }};
+        return [w('32px "{CJK_FONT}", monospace'), w('32px monospace')];
+    }}""")
+    assert widths[0] != widths[1], f"zh/{entry}: {CJK_FONT} is not installed (same widths {widths})"
+    broken = page.evaluate(
+        "() => Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
+    assert not broken, f"zh/{entry}: images that did not load: {broken}"
+    switch = page.locator("p.edition-switch a")
+    assert switch.count() == 1 and switch.get_attribute("href").endswith(f"{entry}.html")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / ("zh__" + entry.replace("/", "__") + ".png")), full_page=True)
+    assert not page.errors, f"zh/{entry}: console errors: {page.errors}"
 
 
 @pytest.mark.parametrize("entry", [e for e in ENTRIES if e.startswith("notebooks/")])
