@@ -73,3 +73,31 @@ def test_convention_moves_the_answer(smoke_build):
     assert smoke_build.number(CH, "l7_fpt_ratio_lo") > 1.2
     assert smoke_build.number(CH, "l7_fpt_ratio_hi") > smoke_build.number(CH, "l7_fpt_ratio_lo")
     assert smoke_build.number(CH, "l7_conv_tpp_factor") > 1.5       # 6N-non-embedding counts more tokens/param
+
+
+def _range(build, key):
+    """A glued interval 'lo–hi' (report.format_range) as two floats."""
+    lo, hi = build.glue[CH][key].replace(",", "").replace("−", "-").split("–")
+    return float(lo), float(hi)
+
+
+def test_ladder_every_step_with_ordered_intervals(smoke_build):
+    """Section 5's ladder on smoke: all five steps present, each exponent inside its interval,
+    each ratio inside its interval; the factors between steps multiply step 0's ratio into
+    step 4's (the chain the breakdown table shows)."""
+    num = lambda k: smoke_build.number(CH, k)  # noqa: E731
+    for k in range(5):
+        lo, hi = _range(smoke_build, f"l7_ld_a{k}_ci")
+        assert lo <= num(f"l7_ld_a{k}") <= hi, k
+        t_lo, t_hi = _range(smoke_build, f"l7_ld_tpp{k}_ci")
+        assert 0 < t_lo <= num(f"l7_ld_tpp{k}") <= t_hi, k
+    prod = math.prod(num(f"l7_fac{k}") for k in range(1, 5))
+    assert prod * num("l7_ld_tpp0") == pytest.approx(num("l7_ld_tpp4"), rel=0.08)  # 2-digit glue
+
+
+def test_bytes_per_token_and_the_chain(smoke_build):
+    num = lambda k: smoke_build.number(CH, k)  # noqa: E731
+    assert 1 < num("l7_bpt_lo") <= num("l7_bpt_4096") <= num("l7_bpt_hi") < 8
+    assert num("l7_inv_bpt") == pytest.approx(1 / num("l7_bpt_4096"), abs=0.006)
+    assert num("l7_chain_tok") == pytest.approx(num("l7_ld_tpp4") / num("l7_bpt_4096"), rel=0.02)
+    assert 0 < num("l7_drift") < 1      # Epoch's law: the ratio falls from here to Chinchilla's C
