@@ -101,20 +101,23 @@ def _lr_lines(lr) -> list[str]:
     if lr["status"] != "ok":
         return out + _not_ok(lr)
     unit = lr["unit"]
+
+    def at(h):
+        return f"{_f(h, ',.0f')} tokens" if unit == "tokens" else f"{_f(h)} FLOPs"
+
     for law in lr["laws"]:
-        h = _f(law["horizon"], ",.0f") if unit == "tokens" else _f(law["horizon"])
-        out.append(f"  at {h} {unit}: k = {_f(law['k'])} {_iv(law['k_lo'], law['k_hi'])}, "
-                   f"c = {_f(law['c'])} {_iv(law['c_lo'], law['c_hi'])} "
-                   f"({law['sizes_used']} of {law['sizes']} sizes)")
-    for o in lr["optima"]:
-        out.append(f"    N={_f(o['N'], ',.0f'):>9}: eta* {_f(o['lr_opt'])} "
-                   f"({_f(o['lr_opt_mult'], '.2g')}x rule), best swept {_f(o['lr_best'])}, "
-                   f"{'inside' if o['inside'] else 'ON THE EDGE of'} "
-                   f"{_f(o['lr_min'])}-{_f(o['lr_max'])}"
-                   + (f"  [{_f(o['horizon'])} {unit}]" if len(lr["laws"]) > 1 else ""))
+        out.append(f"  at {at(law['horizon'])}: k = {_f(law['k'])} "
+                   f"{_iv(law['k_lo'], law['k_hi'])}, c = {_f(law['c'])} "
+                   f"{_iv(law['c_lo'], law['c_hi'])} ({law['sizes_used']} of {law['sizes']} "
+                   f"sizes)")
+        for o in (o for o in lr["optima"] if o["horizon"] == law["horizon"]):
+            out.append(f"    N={_f(o['N'], ',.0f'):>9}: eta* {_f(o['lr_opt'])} "
+                       f"({_f(o['lr_opt_mult'], '.2g')}x rule), best swept {_f(o['lr_best'])}, "
+                       f"{'inside' if o['inside'] else 'ON THE EDGE of'} "
+                       f"{_f(o['lr_min'])}-{_f(o['lr_max'])}")
     s = lr["shift"]
     if s:
-        out.append(f"  shift: eta* at {_f(s['long'])} over {_f(s['short'])} {unit} = "
+        out.append(f"  shift: eta* at {at(s['long'])} over eta* at {at(s['short'])} = "
                    f"{_f(s['ratio'])} {_iv(s['ratio_lo'], s['ratio_hi'])}, slope "
                    f"{_f(s['slope'])} {_iv(s['slope_lo'], s['slope_hi'])}")
     p = lr["published"]
@@ -135,11 +138,12 @@ def _ladder_lines(lad) -> list[str]:
         if s["status"] != "ok":
             out.append(f"  {s['step']:<4} no fit: {s.get('error', '')}")
             continue
-        out.append(f"  {s['step']:<4} {_f(s['a'], '.3f'):>6} {_iv(s['a_lo'], s['a_hi'], '.3f'):>16} "
+        a_iv = _iv(s["a_lo"], s["a_hi"], ".3f")
+        out.append(f"  {s['step']:<4} {_f(s['a'], '.3f'):>6} {a_iv:>16} "
                    f"{_f(s['tokens_per_param'], '.0f'):>7} "
                    f"{_iv(s['tpp_lo'], s['tpp_hi'], '.0f'):>16} {_f(s['porian_a'], '.3f'):>8}  "
                    f"{s['setup']}")
-    out.append(f"  Porian et al.: {lad['porian_source'][:60]}...")
+    out.append(f"  Porian et al.'s a: {lad['porian_source']}")
     if lad["status"] != "ok":
         out += _not_ok(lad)
     return out

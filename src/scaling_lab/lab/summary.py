@@ -17,7 +17,8 @@ traceback. The fields (stable; new ones may be added, none renamed):
   ``N``, ``lr_best``, ``lr_opt``, ``lr_best_mult``, ``lr_opt_mult`` (multiples of
   ``lr_rule``), ``inside``, ``lr_min``, ``lr_max``}], ``shift`` ({``short``, ``long``, ``ratio``,
   ``ratio_lo``, ``ratio_hi``, ``slope``, ``slope_lo``, ``slope_hi``}: eta* at the longest horizon
-  over the shortest; null with one horizon), ``published`` (DeepSeek LLM's law in C).
+  over the shortest; null with one horizon), ``published`` (DeepSeek LLM's law in C), ``lines``
+  (the check's own lines, as ``scaling-lab sweep`` prints them).
 * ``ladder``: ``steps`` [one per step of ``lab.ladder``: ``step``, ``setup``, ``convention``,
   ``status``, ``runs``, ``budgets``, ``budgets_used``, ``a``, ``a_lo``, ``a_hi``, ``C_mid``,
   ``N_opt_mid``, ``tokens_per_param``, ``tpp_lo``, ``tpp_hi`` (D / N at the middle budget; the
