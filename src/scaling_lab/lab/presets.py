@@ -1,5 +1,5 @@
 """Named sweeps for the command line and the notebooks: ``smoke`` (CI), ``book`` (the website,
-on a 2-core CPU) and ``gpu`` (one consumer GPU, about an hour).
+on a 2-core CPU) and ``gpu`` (one consumer GPU: its plans in about two hours, ``presets_gpu.py``).
 
 A :class:`Preset` holds named plans (``lofn``: sizes at a fixed token count; ``isoflop``: budgets x
 sizes; ``wsd``: the schedule comparison; ``lr``: a learning-rate sweep; ``ladder``: see
