@@ -1,7 +1,8 @@
 """The ``scaling-lab`` command line.
 
 Each group of subcommands lives beside the code it drives and registers itself here:
-``scaling_lab.cli_fit`` (``fit``, ``optimal``) and ``scaling_lab.cli_lab`` (``train``, ``sweep``).
+``scaling_lab.cli_fit`` (``fit``, ``optimal``), ``scaling_lab.cli_lab`` (``train``, ``sweep``) and
+``scaling_lab.cli_report`` (``report``).
 Bad input exits with status 2 and one line on stderr, never a traceback.
 """
 
@@ -12,7 +13,7 @@ import importlib
 import os
 import sys
 
-_COMMAND_MODULES = ("scaling_lab.cli_fit", "scaling_lab.cli_lab")
+_COMMAND_MODULES = ("scaling_lab.cli_fit", "scaling_lab.cli_lab", "scaling_lab.cli_report")
 
 
 class UsageError(ValueError):

@@ -1,8 +1,9 @@
 """Named sweeps for the command line and the notebooks: ``smoke`` (CI), ``book`` (the website,
-on a 2-core CPU) and ``gpu`` (one consumer GPU, about an hour).
+on a 2-core CPU) and ``gpu`` (one consumer GPU: its plans in about two hours, ``presets_gpu.py``).
 
 A :class:`Preset` holds named plans (``lofn``: sizes at a fixed token count; ``isoflop``: budgets x
-sizes; ``wsd``: the schedule comparison; smoke's ``lr``: a learning-rate sweep), the
+sizes; ``wsd``: the schedule comparison; ``lr``: a learning-rate sweep; ``ladder``: see
+``ladder.py`` and :func:`ladder_of`), the
 worker/thread layout that makes its numbers reproducible on a CPU, and the acceptance checks
 (fits) the book relies on. Every plan of a preset writes into one results store, keyed by spec
 hash: the chapters that share a preset share runs, and a run done once is a cache hit afterwards.
@@ -26,6 +27,8 @@ from __future__ import annotations
 
 from .checks import check_isoflop, check_lofn, check_lr  # noqa: F401  (the presets run them)
 from .plans import Item, Plan, grid_plan, isoflop_plan, lr_plan
+from .presets_gpu import (GPU_BUDGETS, GPU_COMMON, GPU_ISO_SIZES, GPU_LADDER_SIZES,  # noqa: F401
+                          GPU_SIZES, gpu_ladder, gpu_plans)
 from .spec import RunSpec, lr_rule
 from .sweep import Preset  # the class lives with the runner; the presets are here
 
@@ -112,18 +115,7 @@ BOOK_BETA2 = (0.99, 0.999)
 SMALL_ISO_BUDGETS = BOOK_ISO_BUDGETS[0:9:2]
 SMALL_ISO_SIZES = BOOK_ISO_SIZES[0:4]
 
-# gpu: one consumer GPU (~25 TFLOP/s achieved in bf16) for about an hour; not runnable here, so
-# `sweep --preset gpu --dry-run` builds every shape and steps it on the CPU. The IsoFLOP grid has
-# the book preset's design (budgets a fifth of an octave apart, every size at every budget); its
-# five sizes bracket an assumed 50-150 tokens per parameter at both its smallest and its largest
-# budget. At the top budget the smallest model sees the ~30 MB stdlib corpus dozens of times, so
-# for real use prefer a larger corpus (local:PATH or hf:NAME).
-GPU_COMMON = dict(n_ctx=256, batch_size=64, warmup_steps=200, corpus=STDLIB, seed=0, dtype="auto")
-GPU_SIZES = [(2, 128, 4), (3, 160, 5), (4, 192, 6), (4, 256, 8), (6, 320, 10), (6, 384, 12),
-             (8, 512, 16)]
-GPU_LOFN_TOKENS = 100_000_000
-GPU_BUDGETS = _budgets(1e15, 5, 11)   # 1e15 to 4e15
-GPU_ISO_SIZES = GPU_SIZES[0:5]
+# gpu: one consumer GPU; its design and time estimates are in presets_gpu.py
 
 
 def _smoke_plans():
@@ -182,7 +174,8 @@ def beta2_plan(size, lr_mults, beta2s, **horizons) -> Plan:
     return Plan("beta2", items)
 
 
-def tuned_lrs_from_store(preset: str, store, sizes, budget: float | None = None) -> dict:
+def tuned_lrs_from_store(preset: str, store, sizes, budget: float | None = None,
+                         common: dict | None = None) -> dict:
     """{size: eta*} for the ladder's tuned step: the eta*(N) law of the preset's ``lr`` sweep in
     ``store`` (``check_lr``) at ``budget`` (default: its largest); ``ValueError`` naming the fix
     if the sweep has not run or fails its check."""
@@ -201,7 +194,7 @@ def tuned_lrs_from_store(preset: str, store, sizes, budget: float | None = None)
         raise ValueError(f"the {preset} preset's learning-rate sweep fails its check, so it gives "
                          f"no tuned rate:\n" + "\n".join(res["lines"]))
     h = max(res["fits"]) if budget is None else float(budget)
-    return tuned_lrs(res["fits"][h], sizes, **BOOK_COMMON)
+    return tuned_lrs(res["fits"][h], sizes, **(BOOK_COMMON if common is None else common))
 
 
 def book_ladder(store=None):
@@ -227,17 +220,6 @@ def _book_wsd_plan() -> Plan:
     return _wsd_vs_cosine(BOOK_WSD_SIZE, BOOK_LR_BUDGETS, BOOK_COMMON, lr_mults=BOOK_LR_MULTS)
 
 
-def ladder_for(preset: str, store=None):
-    """A preset's ``lab.ladder.Ladder``: smoke's (step 4 at ``SMOKE_LADDER_LR_MULT`` x the rule,
-    a stand-in), the book's (:func:`book_ladder`)."""
-    get_preset(preset)
-    if preset == "smoke":
-        return smoke_ladder()
-    if preset == "book":
-        return book_ladder(store)
-    raise ValueError(f"preset {preset!r} has no ladder; the presets with one: smoke, book")
-
-
 # peak learning rates of the schedule comparison, as multiples of train.lr_rule: each schedule is
 # compared at its own best (multiple 1 is the rule, which the IsoFLOP runs use: cache hits)
 WSD_LR_MULTS = (1.0, 2.0, 3.0, 4.0)
@@ -259,12 +241,24 @@ def _wsd_vs_cosine(size, budgets, common, lr_mults=WSD_LR_MULTS) -> Plan:
 
 
 def _gpu_plans():
-    return {
-        "lofn": lambda: grid_plan("lofn", GPU_SIZES, GPU_LOFN_TOKENS, schedule="cosine",
-                                  **GPU_COMMON),
-        "isoflop": lambda: isoflop_plan("isoflop", GPU_BUDGETS, GPU_ISO_SIZES, flops="full",
-                                        schedule="wsd", **GPU_COMMON),
-    }
+    return {**gpu_plans(), "ladder": lambda store=None: gpu_ladder_of(store).plan()}
+
+
+def gpu_ladder_of(store=None):
+    """The gpu preset's ladder; step 4's rates from the ``lr`` sweep in ``store`` (None: the
+    rule stands in, e.g. for a dry run)."""
+    return gpu_ladder(None if store is None else tuned_lrs_from_store(
+        "gpu", store, GPU_LADDER_SIZES, common=GPU_COMMON))
+
+
+def ladder_of(preset: str, store=None):
+    """The ``lab.ladder.Ladder`` behind preset ``preset``'s ``ladder`` plan (the book's and the
+    gpu's tuned step read the ``lr`` sweep from ``store``; None: the rule stands in)."""
+    get_preset(preset)
+    if "ladder" not in PRESETS[preset].plans:
+        raise ValueError(f"preset {preset!r} has no ladder plan")
+    return {"smoke": lambda s: smoke_ladder(), "book": book_ladder,
+            "gpu": gpu_ladder_of}[preset](store)
 
 
 PRESETS: dict[str, Preset] = {
@@ -284,9 +278,11 @@ PRESETS: dict[str, Preset] = {
                 "isoflop": check_isoflop},
     ),
     "gpu": Preset(
-        "gpu", "one consumer GPU, about an hour: bf16, wider models, more tokens",
+        "gpu", "one consumer GPU (~25 TFLOP/s assumed): bf16, wider models, more tokens; lofn + "
+        "isoflop about 50 min, lr + ladder about 70 min (estimates in presets_gpu.py)",
         _gpu_plans(), workers=1, threads=1,
-        checks={"lofn": lambda df: check_lofn(df, max_rms=0.01), "isoflop": check_isoflop},
+        checks={"lofn": lambda df: check_lofn(df, max_rms=0.01), "isoflop": check_isoflop,
+                "lr": lambda df: check_lr(df, by="budget")},
     ),
 }
 
