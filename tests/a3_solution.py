@@ -175,8 +175,9 @@ def solve_true_form(budget, C, n_boot=40, seed=0):
         Xb[6] = fitted * np.exp(rng.choice(resid, len(resid)))
         boots.append(predict(fit_full(Xb.T, p0=p), C)[2])
     lo, hi = np.percentile(boots, [5, 95])
-    # the bootstrap sees the noise, not the extrapolation: at least +-0.06 nats around it
-    lo, hi = min(lo, loss_pred - 0.06), max(hi, loss_pred + 0.06)
+    # the bootstrap sees the noise, not the extrapolation: at least +-0.07 nats around it (over
+    # 80 worlds this solution's loss missed by an rms 0.021 nats, largest 0.066)
+    lo, hi = min(lo, loss_pred - 0.07), max(hi, loss_pred + 0.07)
     return {"N": N_pred, "D": D_pred, "loss": loss_pred, "interval": (float(lo), float(hi)),
             "params": p, "init": init, "rows": rows}
 
