@@ -89,6 +89,7 @@ def test_every_master_passes_its_own_tests(made):
     out, summary, _ = made
     assert [s["name"] for s in summary] == IDS
     assert all(s["tests_run"] for s in summary)
+    assert all(s["cpu_seconds"] > 0 for s in summary)  # otter's kernel included
     for s in summary:
         assert Path(s["autograder_zip"]).exists() and Path(s["student"]).exists()
 
