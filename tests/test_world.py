@@ -195,15 +195,15 @@ def test_interval_score_is_proper():
 
 
 def test_bands_map_errors_to_points():
-    assert [band_fraction(e, BANDS["loss"]) for e in (0.0, 0.04, 0.05, 0.1, 0.2, 0.31)] == \
+    assert [band_fraction(e, BANDS["loss"]) for e in (0.0, 0.07, 0.08, 0.12, 0.2, 0.31)] == \
         [1.0, 1.0, 0.75, 0.5, 0.25, 0.0]
     w = WORLDS[0]
     o = w.optimum(TARGET)
     perfect = grade(w, TARGET, o.N, o.D, o.loss, (o.loss - 0.05, o.loss + 0.05))
     assert perfect.total == perfect.possible == sum(POINTS.values())
-    off = grade(w, TARGET, 2.5 * o.N, o.D / 2.5, o.loss + 0.1, (o.loss - 0.3, o.loss + 0.3))
+    off = grade(w, TARGET, 2.5 * o.N, o.D / 2.5, o.loss + 0.12, (o.loss - 0.3, o.loss + 0.3))
     assert off.points == {"N": 0.75, "D": 0.5, "loss": 1.5, "interval": 0.75}
-    assert off.errors["interval"] == pytest.approx(0.6) and off.errors["loss"] == pytest.approx(0.1)
+    assert off.errors["interval"] == pytest.approx(0.6) and off.errors["loss"] == pytest.approx(0.12)
 
 
 @pytest.fixture(scope="module")
@@ -229,15 +229,17 @@ def test_a_true_form_solution_scores_near_full_marks(submissions):
 
 def test_chinchillas_published_constants_score_low_over_many_worlds():
     """Over 200 course seeds, copying Chinchilla's answer (and a +-0.05 interval) never earns
-    more than 3 of the 5 allocation points and earns under 4 of 11 on average; its loss can be
-    right by luck in a world whose loss level happens to match."""
+    full allocation marks: at most 3.5 of the 5 points, more than 3 in two worlds of the 200
+    (its D just within 1.4x there, N 1.65x and 1.7x off: right by luck on one of the two), and
+    under 4 of 11 on average (3.36); its loss can be right by luck in a world whose loss level happens to match."""
     ch = a3_solution.solve_chinchilla(TARGET)
-    totals = []
+    totals, alloc = [], []
     for i in range(200):
         g = grade(World.from_seed(f"seed-{i}"), TARGET, ch["N"], ch["D"], ch["loss"],
                   ch["interval"])
-        assert g.points["N"] + g.points["D"] <= 3.0
+        alloc.append(g.points["N"] + g.points["D"])
         totals.append(g.total)
+    assert max(alloc) <= 3.5 and sum(a > 3.0 for a in alloc) <= 2
     assert np.mean(totals) < 4.0
 
 

@@ -14,7 +14,9 @@ For each master ``notebooks/assignments/aN_slug.ipynb`` this runs ``otter assign
                               with every test*: a master that fails its own tests stops the run.
 
 The masters are never part of the website. ``<out>/summary.json`` records what was made and how
-long each took.
+long each took: ``seconds`` of wall time and ``cpu_seconds``, the CPU time of otter assign and
+everything it started (the kernel, A4's training workers), which a busy machine does not
+inflate.
 
 A3's world is drawn per course: a master holding the demo course key (``course_key("demo")``)
 is assigned with that key replaced by the key of the instructor's seed, read from the
@@ -70,6 +72,15 @@ def with_course_key(master: Path, workdir: Path,
     return copy, key
 
 
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of the finished child processes so far, their own children
+    (otter's kernel, the lab's training workers) included: the load-independent time."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def assign(master: Path, out: Path, run_tests: bool = True) -> dict:
     """``otter assign`` one master into ``out`` (replaced). Returns a summary; raises on failure."""
     import tempfile
@@ -81,9 +92,9 @@ def assign(master: Path, out: Path, run_tests: bool = True) -> dict:
     cmd = [sys.executable, "-m", "otter", "assign", str(master), str(out)]
     if not run_tests:
         cmd.append("--no-run-tests")
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _children_cpu()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=master.parent)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
     shutil.rmtree(tmp, ignore_errors=True)
     if proc.returncode != 0:
         hint = ""
@@ -97,7 +108,8 @@ def assign(master: Path, out: Path, run_tests: bool = True) -> dict:
     zips = sorted((out / "autograder").glob("*-autograder_*.zip"))
     if not student.exists() or not zips:
         raise RuntimeError(f"otter assign for {master.name} wrote no student notebook or zip in {out}")
-    summary = {"name": master.stem, "seconds": round(seconds, 1), "student": str(student),
+    summary = {"name": master.stem, "seconds": round(seconds, 1),
+               "cpu_seconds": round(cpu, 1), "student": str(student),
                "autograder_zip": str(zips[-1]), "tests_run": run_tests}
     if key is not None:
         summary["course_key"] = key
@@ -135,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         summary.append(s)
         checked = "master passes its tests" if s["tests_run"] else "tests not run"
-        print(f"         {s['seconds']:6.1f} s, {checked}\n"
+        print(f"         {s['seconds']:6.1f} s ({s['cpu_seconds']:.1f} CPU-s), {checked}\n"
               f"         student:    {Path(s['student']).relative_to(out)}\n"
               f"         autograder: {Path(s['autograder_zip']).relative_to(out)}", flush=True)
     (out / "summary.json").write_text(json.dumps(summary, indent=1))

@@ -95,6 +95,29 @@ def world_law(world: int = 0):
     return ChinchillaLaw(E, A, B, alpha, beta, name=f"simulator-world-{world}")
 
 
+
+def world_runs(world: int, budgets, sizes_per_budget: int = 7, noise: float = 0.01,
+               seed: int = 0, span: float = 0.75):
+    """An IsoFLOP sweep in simulator world ``world`` as an experimenter sees it: a DataFrame with
+    the columns C, N, D and loss (with multiplicative log-normal ``noise``, seeded by ``seed``),
+    and nothing of the law (no noise-free loss; :func:`world_law` is the instructor's side).
+
+    For each budget C, ``sizes_per_budget`` sizes log-spaced over ``span`` decades either side
+    of N = sqrt(C / 120), where Chinchilla's rule of thumb of twenty tokens per parameter puts
+    the optimum (D = C / (6 N) tokens each): centred there, not at the world's own optimum,
+    which would give the answer away. Every world's optimum lies within 0.16 decades of it at
+    C = 1e19 (10 to 40 tokens per parameter), well inside the default span."""
+    from .simulate import simulate_runs
+
+    from ._validate import column
+
+    law = world_law(world)
+    C = column("budgets", budgets, hint=" (FLOP budgets)")
+    runs = simulate_runs(law, budgets, sizes_per_budget, noise=noise, seed=seed, span=span,
+                         center=np.sqrt(C / 120.0))
+    return runs.drop(columns=["loss_true"])
+
+
 WORLD_REFERENCE_FLOPS = 1e19
 
 

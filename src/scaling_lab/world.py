@@ -65,6 +65,7 @@ proper scoring rule, mapped to points by bands (:data:`BANDS`, :data:`POINTS`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import os
@@ -320,10 +321,15 @@ class World:
     def optimum(self, C) -> Optimum:
         """The compute-optimal run at ``C`` FULL training FLOPs: the minimum of the expected
         loss over (n_layer, d_model) real and tokens = C / flops_per_token, learning rate and
-        batch at their optima. Found by a grid over the log shape refined by Nelder-Mead."""
+        batch at their optima. Found by a grid over the log shape refined by Nelder-Mead
+        (about 0.4 CPU-seconds); remembered per world and budget, since a grader asks for the
+        same truth once per hidden test."""
+        C = number("C", C, note=" (training FLOPs)")
+        return _optimum_cached(self.constants, float(C))
+
+    def _optimum(self, C: float) -> Optimum:
         from scipy.optimize import minimize
 
-        C = number("C", C, note=" (training FLOPs)")
         c = self.constants
         # grid: d_model from 16 to 65536 at aspect ratios around the optimum
         ld = np.linspace(math.log(16.0), math.log(65536.0), 241)
@@ -346,6 +352,12 @@ class World:
         return Optimum(C=C, n_layer=L_opt, d_model=d_opt, N=N, N_total=N_total, D=C / fpt,
                        loss=float(res.fun), lr=float(self.lr_opt(N)),
                        batch=float(self.batch_opt(N)))
+
+
+@functools.lru_cache(maxsize=64)
+def _optimum_cached(constants: WorldConstants, C: float) -> Optimum:
+    """A world's optimum, computed once per (constants, C); an Optimum is frozen."""
+    return World(constants)._optimum(C)
 
 
 # ============================================================================ the backend
@@ -418,17 +430,22 @@ INTERVAL_LEVEL = 0.9
 """The submitted interval is a central 90 % prediction interval (alpha = 0.1 in the score)."""
 
 BANDS = {
-    "N": (math.log(1.3), math.log(1.6), math.log(2.0), math.log(3.0)),
-    "D": (math.log(1.3), math.log(1.6), math.log(2.0), math.log(3.0)),
-    "loss": (0.04, 0.08, 0.15, 0.3),
+    "N": (math.log(1.4), math.log(1.6), math.log(2.0), math.log(3.0)),
+    "D": (math.log(1.4), math.log(1.6), math.log(2.0), math.log(3.0)),
+    "loss": (0.07, 0.1, 0.15, 0.3),
     "interval": (0.15, 0.25, 0.4, 0.8),
 }
 """Error bands: an error at most the first bound earns the whole of a part's points, at most
 the second 3/4, the third 1/2, the fourth 1/4, beyond it nothing. N and D: |ln(pred / truth)|
-(so 1.3x off in either direction is the first band); loss: |pred - truth| in nats; interval:
-its interval score in nats (the width if it covers the truth, plus 20x the miss if not). The
-first bands are what the master's solution, fitted to 1e18 FLOPs of runs, reaches in most
-worlds at 10x that budget."""
+(so 1.4x off in either direction is the first band); loss: |pred - truth| in nats; interval:
+its interval score in nats (the width if it covers the truth, plus 20x the miss if not).
+
+The first bands are set by what a careful solution can reach: the master's, fitted to 1e18
+FLOPs of runs and extrapolated to 10x that budget, measured over 80 course seeds (s0 to s79),
+missed the true N by an rms 0.10 in ln N (largest 0.25), D by 0.10 (largest 0.23) and the
+loss by an rms 0.021 nats (largest 0.066): the first bands, ln 1.4 = 0.34 and 0.07 nats, are
+about 3.3 times those spreads, so its own solution earns full marks in practically every
+world (bands of 1.3x and 0.04 nats cost it points in 9 of the 80)."""
 
 POINTS = {"N": 3, "D": 2, "loss": 3, "interval": 3}
 """Points of each autograded part (11 in all); the written part is graded by a rubric."""
