@@ -109,7 +109,7 @@ def main(argv=None):
     torch.set_num_threads(a.threads)
     specs = {}
     for name in a.presets.split(","):
-        for s in get_preset(name).plan().specs:
+        for s in get_preset(name).plan(dry=True).specs:
             k = (s.n_layer, s.d_model, s.n_head, s.n_ctx, s.batch_size)
             specs.setdefault(k, s)
     if a.shapes:
