@@ -100,6 +100,22 @@ def test_config_keeps_required_settings():
     assert cfg["launch_buttons"]["colab_url"]
 
 
+def test_the_bibliography_parses_strictly():
+    """references.bib parses with pybtex (what sphinxcontrib-bibtex reads it with) in strict
+    mode: a lost brace or a duplicate key fails here, naming the line, not in a site build."""
+    import pybtex.errors
+    from pybtex.database import parse_string
+
+    text = (ROOT / "book" / "references.bib").read_text()
+    was = pybtex.errors.strict
+    pybtex.errors.set_strict_mode(True)
+    try:
+        db = parse_string(text, "bibtex")
+    finally:
+        pybtex.errors.set_strict_mode(was)
+    assert len(db.entries) == len(re.findall(r"^@\w+\{", text, re.M))
+
+
 def test_every_cited_key_is_in_the_bibliography():
     bib = (ROOT / "book" / "references.bib").read_text()
     keys = set(re.findall(r"^@\w+\{([^,]+),", bib, re.M))
