@@ -23,15 +23,11 @@ from tools.build import toc_files, toc_notebooks
 
 from .conftest import ROOT
 
-# Pages the Chinese edition still shows in English (no translation file yet). This list may
-# only shrink: translating a page removes it here.
-UNTRANSLATED = {
-    "book/how_to_use", "book/notation", "book/assignments", "book/glossary",
-    "notebooks/01_power_laws", "notebooks/02_counting_compute", "notebooks/03_kaplan_laws",
-    "notebooks/04_chinchilla", "notebooks/05_kaplan_vs_chinchilla", "notebooks/06_lab_first_runs",
-    "notebooks/07_lab_compute_optimal", "notebooks/08_lab_wsd_sweeps",
-    "notebooks/09_misconceptions", "notebooks/10_beyond_chinchilla",
-}
+# Pages the Chinese edition shows in English (no translation file yet). Every page is
+# translated; a new page that lands before its translation is listed here (this set may only
+# shrink again), and test_a_page_without_translation_is_built_in_english_under_a_notice
+# covers how it is shown.
+UNTRANSLATED: set[str] = set()
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff01-\uff5e]")
 LEFT = editions.untranslated(ROOT)  # what this tree leaves in English (a subset of the above)
 TRANSLATED = [e for e in toc_files(ROOT) if e not in LEFT]
@@ -82,6 +78,19 @@ def test_one_changed_english_sentence_fails_the_build_until_refreshed(tmp_path):
     i18n.refresh(page, {"what-you-will-learn"}, root=src)
     assert editions.check(src) == []
     assert "要用本书开课" in i18n.apply_md((src / page).read_text(), page, root=src)
+
+
+def test_a_page_without_translation_is_built_in_english_under_a_notice(tmp_path):
+    """Every page is translated today; a new page may land before its translation, and the
+    edition then shows it in English under the 本页尚未翻译 notice and lists it."""
+    src = _tree(tmp_path)
+    (src / "i18n" / "zh_CN" / "book" / "intro.yml").unlink()
+    assert editions.untranslated(src) == ["book/intro"] and editions.check(src) == []
+    left = editions.stage_zh(src, src, tmp_path / "zh")
+    assert left == ["book/intro"]
+    text = (tmp_path / "zh" / "book" / "intro.md").read_text(encoding="utf-8")
+    title, rest = text.split("\n", 1)
+    assert title.startswith("# ") and rest.lstrip().startswith(editions.UNTRANSLATED)
 
 
 def test_a_changed_notebook_cell_is_named(tmp_path):
@@ -249,15 +258,6 @@ def test_translated_page_has_no_english_paragraph(smoke_build, entry):
     left = untranslated_paragraphs(article(zh))
     assert not left, f"{entry}: untranslated paragraphs: {left}"
     assert "本页尚未翻译" not in zh.get_text()
-
-
-@slow
-@pytest.mark.parametrize("entry", LEFT)
-def test_untranslated_page_says_so_at_its_top(smoke_build, entry):
-    _, (_, zh) = both(smoke_build, entry)
-    first = article(zh).find(class_="admonition")
-    assert first is not None and "本页尚未翻译" in first.get_text(), entry
-    assert len(article(zh).find_all(["h1", "h2"])[0].find_all_previous(class_="admonition")) == 0
 
 
 @slow
