@@ -275,7 +275,8 @@ PRESETS: dict[str, Preset] = {
         default_plans=("lofn",),  # the CLI's smoke sweep; the chapters name their plans
     ),
     "book": Preset(
-        "book", "the website on a 2-core CPU: L(N), IsoFLOP with interior minima, WSD; ~25 min",
+        "book", "the website on a 2-core CPU: L(N), IsoFLOP with interior minima, WSD, the lr sweep "
+        "and the ladder; ~40 min",
         _book_plans(), workers=2, threads=1,
         checks={"lofn": lambda df: check_lofn(df, max_rms=0.01),
                 "isoflop": check_isoflop},
