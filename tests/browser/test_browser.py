@@ -99,6 +99,12 @@ def test_page_renders(page, site, entry):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / (entry.replace("/", "__") + ".png")), full_page=True)
     assert not page.errors, f"{entry}: console errors: {page.errors}"
+    # no code line wider than the page: an 88-character line (the chapters' limit, a fast
+    # test) fits its box at 1280 px (book/_ext/editions_static/editions.css sets the size)
+    wide = page.evaluate("""() => [...document.querySelectorAll('div.cell_input pre')]
+        .filter(e => e.scrollWidth > e.clientWidth + 1)
+        .map(e => e.textContent.split('\\n').reduce((a, b) => a.length > b.length ? a : b))""")
+    assert not wide, f"{entry}: code cells wider than their box at 1280 px: {wide}"
 
 
 CJK_FONT = "Noto Sans CJK SC"
