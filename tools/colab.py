@@ -28,8 +28,13 @@ TAG = "colab-install"
 INIT_ID = "otter-init"
 
 
+def _repo_url(root: Path) -> str:
+    """The book's repository, from ``_config.yml``."""
+    return yaml.safe_load((root / "_config.yml").read_text())["repository"]["url"].rstrip("/")
+
+
 def cell_source(root: Path = ROOT) -> str:
-    repo = yaml.safe_load((root / "_config.yml").read_text())["repository"]["url"].rstrip("/")
+    repo = _repo_url(root)
     return (
         "# On Google Colab, and only there, install this book's package from its repository.\n"
         "import sys\n"
@@ -56,7 +61,7 @@ def assignment_cell_source(name: str, root: Path = ROOT) -> str:
     as Colab holds it (``google.colab._message``'s ``get_ipynb``) written to ``name.ipynb``,
     which otter's init cell reads (on Colab the notebook is not a file), and its public tests,
     from its metadata, to ``tests/<question>.py`` in otter's OK format."""
-    repo = yaml.safe_load((root / "_config.yml").read_text())["repository"]["url"].rstrip("/")
+    repo = _repo_url(root)
     return (
         "# On Google Colab, and only there: install this book's package and otter-grader, save\n"
         "# this notebook as a file and its public tests to tests/, where otter reads them.\n"

@@ -58,9 +58,6 @@ def cmd_report(a) -> int:
         raise ValueError(f"--bootstrap must be >= 0 (refits per interval), got {a.bootstrap}")
     sizes = _vocab_sizes(a.vocab_sizes)
     path = preset.store_path(a.store)
-    if path.is_dir():
-        raise ValueError(f"--store {path} is a directory; pass the results file, e.g. "
-                         f"{path / (preset.name + '.jsonl')}")
     if not path.exists():
         raise ValueError(f"--store {path} does not exist; train into it first, e.g. "
                          f"`scaling-lab sweep --preset {preset.name} --plan lr --store {path}`, "
@@ -68,7 +65,7 @@ def cmd_report(a) -> int:
     from .lab.store import ResultStore
 
     try:
-        ResultStore(path).keys()
+        ResultStore(path).keys()  # a directory, or a file that is not a store: named there
     except ValueError as e:
         raise ValueError(f"--store: {e}") from None
     out = summarize(preset.name, path, bootstrap=a.bootstrap, vocab_sizes=sizes,

@@ -1,7 +1,7 @@
 """What a preset's store shows, in one object: the command line's ``scaling-lab report``.
 
 :func:`summarize` reads a preset's results store and returns a dict that ``json.dumps`` writes
-as is (non-finite numbers become ``null``); :func:`format_summary` prints it as text. A part
+as is (non-finite numbers become ``null``); ``cli_report.format_text`` prints it as text. A part
 whose runs are not in the store yet is reported, with the command that trains them, never a
 traceback. The fields (stable; new ones may be added, none renamed):
 
